@@ -1,0 +1,15 @@
+# reko-mm: the two quick-start commands and their building blocks.
+#   make demo   set up, then train a teacher and distil a ReKo student on generated data
+#   make test   set up, then run the whole test suite
+export REKO_VENV ?= $(CURDIR)/.venv
+PY := $(REKO_VENV)/bin/python
+
+.PHONY: setup demo test
+setup:
+	bash tools/setup_env.sh
+
+demo: setup
+	bash tools/quick_start.sh
+
+test: setup
+	$(PY) -m pytest tests -q -p no:cacheprovider

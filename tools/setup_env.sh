@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Create (or check) the reko-mm environment: torch + torchvision, mmcv 2.1.0 full (compiled ops),
+# mmengine, mmagic 1.2.0 and reko_mm itself, in a virtual environment.
+#
+#   bash tools/setup_env.sh            # venv at ./.venv
+#   REKO_VENV=/path/to/venv bash tools/setup_env.sh
+#
+# Idempotent: when the stamp of the requirements matches and the stack imports, it does nothing.
+# mmcv 2.1.0 has no wheel for torch >= 2.2 on PyPI, so it is built from the source distribution
+# (about 20 minutes on 2 cores) and the wheel is cached in $REKO_CACHE (default
+# ~/.cache/reko-mm/wheels) so that the next setup on this machine takes minutes.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${REKO_VENV:-$ROOT/.venv}"
+PYTHON="${REKO_PYTHON:-python3}"
+CACHE="${REKO_CACHE:-$HOME/.cache/reko-mm/wheels}"
+MMCV_VERSION=2.1.0
+REQ="$ROOT/requirements"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---- platform -------------------------------------------------------------------------------
+[ "$(uname -s)" = Linux ] || die "unsupported OS '$(uname -s)': reko-mm's setup supports Linux x86_64 with Python 3.10 or 3.11."
+[ "$(uname -m)" = x86_64 ] || die "unsupported CPU '$(uname -m)': reko-mm's setup supports Linux x86_64 (torch 2.14.1 / mmcv build tested there)."
+command -v "$PYTHON" >/dev/null || die "'$PYTHON' not found: install Python 3.10 or 3.11, or set REKO_PYTHON=/path/to/python3.11."
+pyver="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+case "$pyver" in
+  3.10|3.11) ;;
+  *) die "unsupported Python $pyver: MMagic 1.2.0 + mmcv 2.1.0 need Python 3.10 or 3.11. Set REKO_PYTHON=/path/to/python3.11." ;;
+esac
+
+# ---- fast path ------------------------------------------------------------------------------
+stamp_of() { cat "$REQ"/*.txt "$ROOT/setup.py" "$0" | sha256sum | cut -c1-16; }
+STAMP_FILE="$VENV/.reko-mm-stamp"
+STAMP="$(stamp_of)"
+VPY="$VENV/bin/python"
+check_stack() {
+  "$VPY" - <<'EOF'
+import mmcv, mmcv.ops, mmengine, mmagic, reko_mm  # noqa: F401
+assert mmcv.__version__ == '2.1.0', mmcv.__version__
+EOF
+}
+if [ -f "$STAMP_FILE" ] && [ "$(cat "$STAMP_FILE")" = "$STAMP" ] && check_stack 2>/dev/null; then
+  log "environment at $VENV is up to date"
+  exit 0
+fi
+
+t0=$(date +%s)
+# ---- venv -----------------------------------------------------------------------------------
+if [ ! -x "$VPY" ]; then
+  log "creating virtual environment at $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+PIP=("$VPY" -m pip --disable-pip-version-check)
+"${PIP[@]}" install -q --upgrade "pip>=23.2" >/dev/null
+
+log "installing torch + torchvision ($(grep -E '^torch' "$REQ/torch.txt" | tr '\n' ' '))"
+if ! "$VPY" -c 'import torch, torchvision' 2>/dev/null; then
+  "${PIP[@]}" install -q -r "$REQ/torch.txt"
+fi
+log "installing build requirements"
+"${PIP[@]}" install -q -r "$REQ/build.txt"
+"${PIP[@]}" install -q -r "$REQ/runtime.txt"
+
+# ---- mmcv (full, with ops) ------------------------------------------------------------------
+TORCH_TAG="$("$VPY" -c 'import torch; v=torch.__version__.split("+"); print(v[0] + ("-" + v[1] if len(v) > 1 else "") + ("-cuda" + torch.version.cuda if torch.version.cuda else ""))')"
+WHEEL_DIR="$CACHE/mmcv-$MMCV_VERSION/torch-$TORCH_TAG-py$pyver"
+if "$VPY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; then
+  log "mmcv $MMCV_VERSION with ops already installed"
+else
+  wheel="$(ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
+  if [ -z "$wheel" ]; then
+    log "no cached mmcv wheel in $WHEEL_DIR: building mmcv $MMCV_VERSION with ops from source"
+    log "(about 20 minutes on 2 CPU cores; done once per machine, then cached)"
+    build="$(mktemp -d)"
+    "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$build"
+    tar -xzf "$build"/mmcv-"$MMCV_VERSION".tar.gz -C "$build"
+    src="$build/mmcv-$MMCV_VERSION"
+    # torch >= 2.5 headers require C++20; mmcv 2.1.0 hard-codes -std=c++14/c++17.
+    if "$VPY" -c 'import sys, torch; sys.exit(0 if tuple(map(int, torch.__version__.split("+")[0].split(".")[:2])) >= (2, 5) else 1)'; then
+      sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+    fi
+    mkdir -p "$WHEEL_DIR"
+    (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+        "${PIP[@]}" wheel -q --no-build-isolation --no-deps . -w "$build/dist")
+    mv "$build"/dist/mmcv-*.whl "$WHEEL_DIR/"
+    rm -rf "$build"
+    wheel="$(ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)"
+    log "cached $wheel"
+  else
+    log "using cached mmcv wheel $wheel"
+  fi
+  "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel"
+fi
+
+# ---- mmagic and what it imports ---------------------------------------------------------------
+log "installing mmagic and its import-time dependencies"
+"${PIP[@]}" install -q --no-deps -r "$REQ/nodeps.txt"
+# Resolved together so nothing upgrades numpy, opencv or torch past the pins.
+"${PIP[@]}" install -q -r "$REQ/torch.txt" -r "$REQ/runtime.txt" -r "$REQ/mmagic.txt" \
+  -r "$REQ/tests.txt"
+"${PIP[@]}" install -q --no-deps -e "$ROOT"
+
+check_stack || die "the environment at $VENV does not import the stack; see the messages above."
+echo "$STAMP" > "$STAMP_FILE"
+log "environment ready at $VENV in $(( $(date +%s) - t0 )) s"
