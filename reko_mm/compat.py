@@ -1,0 +1,137 @@
+"""Small fixes for upstream incompatibilities, applied once when ``reko_mm`` is imported.
+
+Each fix is a no-op where the upstream code already works, and says what it fixes and why.
+"""
+import functools
+import sys
+
+import torch
+
+_APPLIED = set()
+
+
+def _once(fn):
+    @functools.wraps(fn)
+    def wrapper():
+        if fn.__name__ not in _APPLIED:
+            if fn() is not False:
+                _APPLIED.add(fn.__name__)
+    return wrapper
+
+
+@_once
+def fix_generation_init_weights():
+    """MMagic 1.2.0 ``generation_init_weights`` raises ``UnboundLocalError: init_info``.
+
+    Cause: ``mmagic/models/utils/model_utils.py`` calls ``update_init_info(module, init_info)``
+    for every submodule that carries mmengine's ``_params_init_info`` (mmengine >= 0.10 sets it on
+    all of them), but ``init_info`` is only assigned for Conv/Linear/BatchNorm layers. Fix: run the
+    original with ``_params_init_info`` hidden from the submodules, then record once.
+    """
+    import mmagic.models.utils.model_utils as mu
+    from mmengine.model.weight_init import update_init_info
+
+    original = mu.generation_init_weights
+    if getattr(original, '_reko_fixed', False):
+        return
+
+    @functools.wraps(original)
+    def generation_init_weights(module, init_type='normal', init_gain=0.02):
+        hidden = {}
+        for m in module.modules():
+            if '_params_init_info' in m.__dict__:
+                hidden[m] = m.__dict__.pop('_params_init_info')
+        try:
+            original(module, init_type=init_type, init_gain=init_gain)
+        finally:
+            for m, info in hidden.items():
+                m._params_init_info = info
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, f'Initialized by generation_init_weights, init_type='
+                                     f'{init_type}, init_gain={init_gain}')
+
+    generation_init_weights._reko_fixed = True
+    # The function was imported by name into several modules: replace every reference.
+    for mod in list(sys.modules.values()):
+        if getattr(mod, '__name__', '').startswith('mmagic') and \
+                getattr(mod, 'generation_init_weights', None) is original:
+            mod.generation_init_weights = generation_init_weights
+
+
+# Non-tensor objects that mmengine 0.10.x writes into its checkpoints (message hub, meta).
+def _mmengine_checkpoint_globals():
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+    from mmengine.config import ConfigDict
+    objs = [HistoryBuffer, ConfigDict, np.ndarray, np.dtype, np.core.multiarray._reconstruct,
+            np.core.multiarray.scalar]
+    # numpy >= 1.25 pickles dtypes by their class (e.g. numpy.dtypes.Float64DType)
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        objs += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')]
+    return objs
+
+
+@_once
+def fix_checkpoint_weights_only():
+    """``--resume`` fails on torch >= 2.6: ``torch.load`` defaults to ``weights_only=True``.
+
+    mmengine 0.10.x checkpoints carry its ``HistoryBuffer`` (message hub), numpy arrays and
+    scalars. Rather than turning the safe loader off, allow exactly those classes.
+    """
+    add = getattr(torch.serialization, 'add_safe_globals', None)
+    if add is None:  # torch < 2.4: no weights_only default, nothing to do
+        return
+    add(_mmengine_checkpoint_globals())
+
+
+@_once
+def fix_cpu_distributed():
+    """mmengine's pytorch launcher on a CPU-only machine (gloo).
+
+    Cause 1: ``mmengine.dist.utils._init_dist_pytorch`` calls ``torch.cuda.set_device``
+    unconditionally ("Found no NVIDIA driver"). Cause 2: the Runner passes
+    ``device_ids=[LOCAL_RANK]`` to (MMSeparate)DistributedDataParallel, and DDP rejects device ids
+    for CPU modules. Both are skipped only when CUDA is not available.
+    """
+    import mmengine.dist.utils as dist_utils
+    from mmengine.model.wrappers.distributed import MMDistributedDataParallel
+
+    original_init_dist = dist_utils._init_dist_pytorch
+    if getattr(original_init_dist, '_reko_fixed', False):
+        return
+
+    @functools.wraps(original_init_dist)
+    def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if torch.cuda.is_available():
+            return original_init_dist(backend, init_backend=init_backend, **kwargs)
+        if backend != 'gloo':
+            # MMagic's runtime config asks for nccl, which needs GPUs: gloo is the CPU backend.
+            from mmengine.logging import print_log
+            print_log(f"CUDA is not available: using the 'gloo' distributed backend instead of "
+                      f"{backend!r} (set env_cfg.dist_cfg.backend='gloo' to silence this).",
+                      logger='current', level=30)
+            backend = 'gloo'
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    _init_dist_pytorch._reko_fixed = True
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+
+    original_ddp_init = MMDistributedDataParallel.__init__
+
+    @functools.wraps(original_ddp_init)
+    def __init__(self, module, *args, **kwargs):
+        params = list(module.parameters())
+        if params and all(p.device.type == 'cpu' for p in params):
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        original_ddp_init(self, module, *args, **kwargs)
+
+    MMDistributedDataParallel.__init__ = __init__
+
+
+def apply_all():
+    """Apply every fix (idempotent)."""
+    fix_checkpoint_weights_only()
+    fix_cpu_distributed()
+    fix_generation_init_weights()

@@ -1,0 +1,90 @@
+"""Train a model (teacher, student or ReKo student) with MMagic's runner.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume] [--cfg-options k=v ...]
+
+Same interface as MMagic's tools/train.py; it also imports reko_mm (registering the ReKo
+components and applying reko_mm.compat) and checks the config's dataset folders first.
+"""
+import argparse
+import logging
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+
+import reko_mm  # noqa: E402,F401  (registers components, applies compatibility fixes)
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+from mmagic.utils import print_colored_log  # noqa: E402
+
+from reko_mm.utils import check_data_roots  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument('--resume', action='store_true',
+                        help='resume from the latest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true', default=False,
+                        help='enable automatic-mixed-precision training')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='enable automatically scaling LR')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value pairs, e.g. '
+        'model.teacher.ckpt=work_dirs/teacher/iter_100.pth train_cfg.max_iters=200')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_amp(cfg):
+    """Switch every OptimWrapper of the config to AmpOptimWrapper."""
+    wrappers = [cfg.optim_wrapper] if 'type' in cfg.optim_wrapper else [
+        v for v in cfg.optim_wrapper.values() if isinstance(v, dict) and 'type' in v]
+    for wrapper in wrappers:
+        if wrapper.type == 'AmpOptimWrapper':
+            continue
+        if wrapper.type != 'OptimWrapper':
+            raise ValueError(f'--amp needs OptimWrapper, got {wrapper.type}')
+        wrapper.type = 'AmpOptimWrapper'
+        wrapper.loss_scale = 'dynamic'
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {osp.abspath(args.config)}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    # work_dir priority: CLI > config > config file name
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        enable_amp(cfg)
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
+    if args.resume:
+        cfg.resume = True
+    check_data_roots(cfg)
+
+    runner = Runner.from_cfg(cfg)
+    print_colored_log(f'Working directory: {cfg.work_dir}')
+    print_colored_log(f'Log directory: {runner._log_dir}')
+    runner.train()
+    print_colored_log(f'Log saved under {runner._log_dir}')
+    print_colored_log(f'Checkpoint saved under {cfg.work_dir}')
+
+
+if __name__ == '__main__':
+    main()
