@@ -1,0 +1,5 @@
+from .teacher_student_gan import (SUPPORTED_STUDENTS, TeacherStudentCycleGAN, TeacherStudentGAN,
+                                  TeacherStudentPix2Pix)
+
+__all__ = ['TeacherStudentGAN', 'TeacherStudentCycleGAN', 'TeacherStudentPix2Pix',
+           'SUPPORTED_STUDENTS']
