@@ -1,0 +1,3 @@
+# Teacher: MMagic's Pix2Pix on edges2shoes (UnetGenerator ngf 64, BN): 54.414 M params.
+_base_ = 'mmagic::pix2pix/pix2pix_vanilla-unet-bn_wo-jitter-flip-1xb4-190kiters_edges2shoes.py'
+custom_imports = dict(imports=['reko_mm'], allow_failed_imports=False)
