@@ -63,8 +63,10 @@ def _mmengine_checkpoint_globals():
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
     from mmengine.config import ConfigDict
+    # `getattr` is how numpy pickles its dtype classes; the weights-only unpickler still
+    # refuses to *call* anything not listed here.
     objs = [HistoryBuffer, ConfigDict, np.ndarray, np.dtype, np.core.multiarray._reconstruct,
-            np.core.multiarray.scalar]
+            np.core.multiarray.scalar, getattr]
     # numpy >= 1.25 pickles dtypes by their class (e.g. numpy.dtypes.Float64DType)
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:

@@ -38,7 +38,7 @@ STAMP="$(stamp_of)"
 VPY="$VENV/bin/python"
 check_stack() {
   "$VPY" - <<'EOF'
-import mmcv, mmcv.ops, mmengine, mmagic, reko_mm  # noqa: F401
+import pkg_resources, mmcv, mmcv.ops, mmengine, mmagic, reko_mm  # noqa: F401
 assert mmcv.__version__ == '2.1.0', mmcv.__version__
 EOF
 }
@@ -100,7 +100,7 @@ log "installing mmagic and its import-time dependencies"
 "${PIP[@]}" install -q --no-deps -r "$REQ/nodeps.txt"
 # Resolved together so nothing upgrades numpy, opencv or torch past the pins.
 "${PIP[@]}" install -q -r "$REQ/torch.txt" -r "$REQ/runtime.txt" -r "$REQ/mmagic.txt" \
-  -r "$REQ/tests.txt"
+  -r "$REQ/tests.txt" -c "$REQ/constraints.txt"
 "${PIP[@]}" install -q --no-deps -e "$ROOT"
 
 check_stack || die "the environment at $VENV does not import the stack; see the messages above."
