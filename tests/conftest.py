@@ -1,0 +1,51 @@
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
+SHARED_DATA = osp.abspath(osp.join(ROOT, '..', 'shared', 'data'))
+
+# Small settings every training run in the tests uses (CPU, seconds per run).
+FAST = ['train_dataloader.batch_size=2', 'default_hooks.logger.interval=1',
+        'randomness.seed=0']
+
+
+@pytest.fixture(scope='session')
+def synthetic_unpaired(tmp_path_factory):
+    from reko_mm.datasets import generate_synthetic_dataset
+    root = str(tmp_path_factory.mktemp('syn') / 'unpaired')
+    generate_synthetic_dataset(root, 'unpaired', num_train=8, num_test=4, size=64, seed=1)
+    return root
+
+
+@pytest.fixture(scope='session')
+def synthetic_paired(tmp_path_factory):
+    from reko_mm.datasets import generate_synthetic_dataset
+    root = str(tmp_path_factory.mktemp('syn') / 'paired')
+    generate_synthetic_dataset(root, 'paired', num_train=8, num_test=4, size=64, seed=2)
+    return root
+
+
+def data_options(root):
+    return [f'train_dataloader.dataset.data_root={root}']
+
+
+def run_tool(args, timeout=900, env=None, check=True):
+    """Run a script of tools/ in a fresh interpreter, as a user would."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    if env:
+        full_env.update(env)
+    proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=full_env, timeout=timeout,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} exited {proc.returncode}:\n{proc.stdout[-6000:]}')
+    return proc
+
+
+def train(config, work_dir, options=(), **kwargs):
+    args = ['tools/train.py', config, '--work-dir', str(work_dir)]
+    opts = FAST + list(options)
+    return run_tool(args + ['--cfg-options'] + opts, **kwargs)

@@ -1,0 +1,31 @@
+"""The environment that tools/setup_env.sh builds imports the whole stack we rely on."""
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize('module', [
+    'mmcv.ops', 'mmagic.models', 'mmagic.datasets', 'mmagic.evaluation', 'mmagic.engine',
+    'mmagic.visualization'])
+def test_stack_imports(module):
+    importlib.import_module(module)
+
+
+def test_mmcv_is_full_with_compiled_ops():
+    import mmcv
+    import torch
+    from mmcv.ops import nms
+    assert mmcv.__version__ == '2.1.0'
+    boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.], [20., 20., 30., 30.]])
+    scores = torch.tensor([0.9, 0.8, 0.7])
+    _, keep = nms(boxes, scores, iou_threshold=0.5)
+    assert keep.tolist() == [0, 2]  # runs the compiled C++ kernel
+
+
+def test_reko_registers_into_mmagic_scope():
+    import reko_mm  # noqa: F401
+    from mmagic.registry import MODELS, TASK_UTILS
+    for name in ('RegionAwareDistillLoss', 'TeacherStudentGAN', 'TeacherStudentCycleGAN',
+                 'TeacherStudentPix2Pix'):
+        assert MODELS.get(name) is not None, name
+    assert TASK_UTILS.get('ModuleOutputRecorder') is not None
