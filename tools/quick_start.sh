@@ -7,8 +7,8 @@ cd "$ROOT"
 PY="${REKO_VENV:-$ROOT/.venv}/bin/python"
 DATA="${DATA:-data/synthetic/unpaired}"
 WORK="${WORK:-work_dirs/quick_start}"
-TEACHER_ITERS="${TEACHER_ITERS:-600}"
-STUDENT_ITERS="${STUDENT_ITERS:-600}"
+TEACHER_ITERS="${TEACHER_ITERS:-300}"
+STUDENT_ITERS="${STUDENT_ITERS:-300}"
 T0=$(date +%s)
 
 if [ ! -d "$DATA/trainA" ]; then
@@ -17,12 +17,12 @@ if [ ! -d "$DATA/trainA" ]; then
 fi
 COMMON=(train_dataloader.dataset.data_root="$DATA")
 
-echo "== 1/3 teacher CycleGAN (ngf 32), $TEACHER_ITERS iterations"
+echo "== 1/3 teacher CycleGAN (ngf 16), $TEACHER_ITERS iterations"
 "$PY" tools/train.py configs/reko/synthetic/cyclegan_synthetic_teacher.py \
   --work-dir "$WORK/teacher" --cfg-options "${COMMON[@]}" train_cfg.max_iters="$TEACHER_ITERS"
 TEACHER_CKPT="$WORK/teacher/iter_$TEACHER_ITERS.pth"
 
-echo "== 2/3 ReKo student (ngf 12), $STUDENT_ITERS iterations, distilled from $TEACHER_CKPT"
+echo "== 2/3 ReKo student (ngf 6), $STUDENT_ITERS iterations, distilled from $TEACHER_CKPT"
 "$PY" tools/train.py configs/reko/synthetic/cyclegan_synthetic_7x.py \
   --work-dir "$WORK/student_reko" --cfg-options "${COMMON[@]}" \
   train_cfg.max_iters="$STUDENT_ITERS" model.teacher.ckpt="$TEACHER_CKPT"

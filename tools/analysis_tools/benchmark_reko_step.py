@@ -41,15 +41,18 @@ def optims(model):
                             discriminators=wrap(model.discriminators))
 
 
-def timed(fn, repeats, warmup=1):
-    for _ in range(warmup):
-        fn()
-    times = []
+def timed(fns, repeats, warmup=1):
+    """Median seconds of each function, measured round-robin so drift hits all alike."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [statistics.median(ts) for ts in times]
 
 
 def main():
@@ -89,7 +92,6 @@ def main():
                                          for _ in range(args.batch_size)] for d in domains},
                     data_samples=[DataSample() for _ in range(args.batch_size)])
         s_opt, r_opt = optims(student), optims(reko)
-        t_student = timed(lambda: student.train_step(data, s_opt), args.repeats)
         real = reko.data_preprocessor(data, True)['inputs']
 
         def teacher_forward():
@@ -97,8 +99,9 @@ def main():
                 for target in domains:
                     source = reko.get_other_domains(target)[0]
                     reko.teacher[target](real[f'img_{source}'])
-        t_teacher = timed(teacher_forward, args.repeats)
-        t_reko = timed(lambda: reko.train_step(data, r_opt), args.repeats)
+        t_student, t_teacher, t_reko = timed(
+            [lambda: student.train_step(data, s_opt), teacher_forward,
+             lambda: reko.train_step(data, r_opt)], args.repeats)
 
         # the loss alone, on features recorded from one real forward
         feats = {}
@@ -113,7 +116,7 @@ def main():
         def loss_only():
             reko._distill_feats = feats
             reko.distill_loss()
-        t_loss = timed(loss_only, args.repeats)
+        t_loss, = timed([loss_only], args.repeats)
         reko._distill_feats = {}
         print(f'{size:>5} {t_student:>10.3f} {t_teacher:>10.3f} {t_reko:>8.3f} '
               f'{1000 * t_loss:>8.2f} {t_reko / t_student:>13.2f} '

@@ -1,16 +1,16 @@
 # Quick-start teacher on the generated synthetic set (64x64, objects flat <-> striped).
 # Same CycleGAN recipe as MMagic's horse2zebra, scaled so that it trains in minutes on a CPU:
-# ngf 32 (the 7x student below keeps the 64:24 width ratio as ngf 12), batch 4, no resizing.
+# ngf 16 (the 7x student below keeps the 64:24 width ratio as ngf 6), batch 4, no resizing.
 # Create the data with:  python tools/dataset_converters/make_synthetic.py data/synthetic/unpaired
 _base_ = '../cyclegan_horse2zebra_teacher.py'
 domain_a = 'flat'
 domain_b = 'striped'
 dataroot = 'data/synthetic/unpaired'
-max_iters = 600
+max_iters = 300
 
 model = dict(
-    generator=dict(base_channels=32),
-    discriminator=dict(base_channels=32),
+    generator=dict(base_channels=16),
+    discriminator=dict(base_channels=16),
     default_domain=domain_b,
     reachable_domains=[domain_a, domain_b],
     related_domains=[domain_a, domain_b],
