@@ -89,7 +89,8 @@ def test_two_process_gloo_run(tmp_path, synthetic_unpaired):
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
            f'--master_port={_free_port()}', 'tools/train.py', CYCLEGAN, '--work-dir',
            str(tmp_path), '--launcher', 'pytorch', '--cfg-options'] + FAST + \
-        data_options(synthetic_unpaired) + TINY + ['train_cfg.max_iters=2']
+        data_options(synthetic_unpaired) + TINY + ['train_cfg.max_iters=2'] + \
+        ['model_wrapper_cfg.type=MMSeparateDistributedDataParallel']  # the path with device_ids
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
     proc = subprocess.run(cmd, cwd=ROOT, env=env, timeout=900, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)

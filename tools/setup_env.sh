@@ -60,9 +60,7 @@ log "installing torch + torchvision ($(grep -E '^torch' "$REQ/torch.txt" | tr '\
 if ! "$VPY" -c 'import torch, torchvision' 2>/dev/null; then
   "${PIP[@]}" install -q -r "$REQ/torch.txt"
 fi
-log "installing build requirements"
-"${PIP[@]}" install -q -r "$REQ/build.txt"
-"${PIP[@]}" install -q -r "$REQ/runtime.txt"
+"${PIP[@]}" install -q -r "$REQ/runtime.txt" -c "$REQ/constraints.txt"
 
 # ---- mmcv (full, with ops) ------------------------------------------------------------------
 TORCH_TAG="$("$VPY" -c 'import torch; v=torch.__version__.split("+"); print(v[0] + ("-" + v[1] if len(v) > 1 else "") + ("-cuda" + torch.version.cuda if torch.version.cuda else ""))')"
@@ -74,6 +72,9 @@ else
   if [ -z "$wheel" ]; then
     log "no cached mmcv wheel in $WHEEL_DIR: building mmcv $MMCV_VERSION with ops from source"
     log "(about 20 minutes on 2 CPU cores; done once per machine, then cached)"
+    log "installing build requirements (pip may warn that torch wants setuptools>=77: the"
+    log "older setuptools is only for this build; the final step restores a newer one)"
+    "${PIP[@]}" install -q -r "$REQ/build.txt"
     build="$(mktemp -d)"
     "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$build"
     tar -xzf "$build"/mmcv-"$MMCV_VERSION".tar.gz -C "$build"

@@ -1,3 +1,6 @@
 # Teacher: MMagic's Pix2Pix on edges2shoes (UnetGenerator ngf 64, BN): 54.414 M params.
 _base_ = 'mmagic::pix2pix/pix2pix_vanilla-unet-bn_wo-jitter-flip-1xb4-190kiters_edges2shoes.py'
 custom_imports = dict(imports=['reko_mm'], allow_failed_imports=False)
+# MMagic's MMSeparateDistributedDataParallel never averages these models' gradients (they
+# call their generators around the DDP wrappers); this wrapper does. See docs/distributed.md.
+model_wrapper_cfg = dict(type='SeparateGradSyncDataParallel')

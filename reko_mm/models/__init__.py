@@ -1,5 +1,6 @@
+from .grad_sync_wrapper import SeparateGradSyncDataParallel, average_gradients
 from .teacher_student_gan import (SUPPORTED_STUDENTS, TeacherStudentCycleGAN, TeacherStudentGAN,
                                   TeacherStudentPix2Pix)
 
 __all__ = ['TeacherStudentGAN', 'TeacherStudentCycleGAN', 'TeacherStudentPix2Pix',
-           'SUPPORTED_STUDENTS']
+           'SUPPORTED_STUDENTS', 'SeparateGradSyncDataParallel', 'average_gradients']
