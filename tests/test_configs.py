@@ -3,7 +3,6 @@ import glob
 import os.path as osp
 
 import pytest
-import torch
 
 import reko_mm  # noqa: F401
 from mmengine.config import Config

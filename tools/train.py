@@ -6,7 +6,6 @@ Same interface as MMagic's tools/train.py; it also imports reko_mm (registering 
 components and applying reko_mm.compat) and checks the config's dataset folders first.
 """
 import argparse
-import logging
 import os
 import os.path as osp
 import sys

@@ -16,8 +16,6 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 import reko_mm  # noqa: E402,F401
 from reko_mm.analysis import attention_figure, build_model_from_config  # noqa: E402
