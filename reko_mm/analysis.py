@@ -46,25 +46,37 @@ def to_input(img_bgr: np.ndarray, model: nn.Module) -> torch.Tensor:
     return ((x - 127.5) / 127.5).unsqueeze(0)
 
 
-@torch.no_grad()
-def teacher_regions(net: nn.Module, layer: str, x: torch.Tensor, k: int,
-                    selector=None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Run ``net`` on ``x`` and return (attention map (H, W), selected flat indices (K,)).
-
-    ``selector`` is a :class:`RegionAwareDistillLoss` (its ``select_regions`` is used, so what
-    is shown is what is distilled); by default the top-K of the teacher attention.
-    """
+def _record(net: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
     recorder = ModuleOutputRecorder(net, layer, owner='generator')
     try:
         with recorder.recording():
             net(x)
-        feat = recorder.get()
+        return recorder.get()
     finally:
         recorder.remove()
+
+
+@torch.no_grad()
+def teacher_regions(net: nn.Module, layer: str, x: torch.Tensor, k: int, selector=None,
+                    student: Optional[Tuple[nn.Module, str]] = None
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Run ``net`` on ``x`` and return (attention map (H, W), selected flat indices (K,)).
+
+    ``selector`` is a :class:`RegionAwareDistillLoss` (its ``select_regions`` is used, so what
+    is shown is what is distilled; ``student=(generator, layer)`` gives it the student feature);
+    by default the top-K of the teacher attention.
+    """
+    feat = _record(net, layer, x)
     att = attention_map(feat)[0]
     if selector is not None:
-        idx = selector.select_regions(feat.new_zeros(feat.shape[0], selector.student_channels,
-                                                     *feat.shape[2:]), feat)[0]
+        if student is not None:
+            s_feat = _record(student[0], student[1], x)
+        else:
+            s_feat = feat.new_zeros(feat.shape[0], selector.student_channels, *feat.shape[2:])
+            if selector.region_selector == 'student_attention':
+                raise ValueError("region_selector='student_attention' needs the student: pass "
+                                 'student=(generator, layer)')
+        idx = selector.select_regions(s_feat, feat)[0]
     else:
         idx = att.flatten().topk(min(k, att.numel())).indices
     return att, idx
@@ -87,18 +99,21 @@ def attention_figure(model: nn.Module, img_bgr: np.ndarray, domain: Optional[str
                      k: int = 64, scale: int = 4) -> Tuple[np.ndarray, Dict]:
     """Image | teacher attention | selected regions, as one BGR image, plus statistics."""
     domain = domain or model._default_domain
+    student = None
     if hasattr(model, 'teacher'):
         layers = [t for _, t in model.distill_layers]
         layer = layer or layers[-1]
         if layer not in layers:
             raise KeyError(f'{layer!r} is not a distilled teacher layer; distilled: {layers}')
+        pair = layers.index(layer)
         net = model.teacher[domain]
-        selector = model.distill_losses[f'{domain}_{layers.index(layer)}']
+        selector = model.distill_losses[f'{domain}_{pair}']
+        student = (model.get_module(model.generators)[domain], model.distill_layers[pair][0])
     else:
         if layer is None:
             raise ValueError('give --layer for a model without a teacher')
         net, selector = model.get_module(model.generators)[domain], None
-    att, idx = teacher_regions(net, layer, to_input(img_bgr, model), k, selector)
+    att, idx = teacher_regions(net, layer, to_input(img_bgr, model), k, selector, student)
     h, w = att.shape
     size = (img_bgr.shape[1] * scale, img_bgr.shape[0] * scale)
     big = cv2.resize(img_bgr, size, interpolation=cv2.INTER_NEAREST)
