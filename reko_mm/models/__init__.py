@@ -1,6 +1,7 @@
 from .grad_sync_wrapper import SeparateGradSyncDataParallel, average_gradients
 from .teacher_student_gan import (SUPPORTED_STUDENTS, TeacherStudentCycleGAN, TeacherStudentGAN,
-                                  TeacherStudentPix2Pix)
+                                  TeacherStudentPix2Pix, teacher_generator_cfg)
 
 __all__ = ['TeacherStudentGAN', 'TeacherStudentCycleGAN', 'TeacherStudentPix2Pix',
-           'SUPPORTED_STUDENTS', 'SeparateGradSyncDataParallel', 'average_gradients']
+           'SUPPORTED_STUDENTS', 'SeparateGradSyncDataParallel', 'average_gradients',
+           'teacher_generator_cfg']

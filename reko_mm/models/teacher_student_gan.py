@@ -20,6 +20,19 @@ DEFAULT_LOSS = dict(type='RegionAwareDistillLoss', num_regions=64, temperature=0
                     loss_weight=1.0)
 
 
+def teacher_generator_cfg(student_generator: dict, override: dict) -> dict:
+    """The teacher's generator config: the student's, updated with ``override``.
+
+    An override with a different ``type`` is taken as the whole config.
+    """
+    student_cfg = copy.deepcopy(dict(student_generator))
+    override = copy.deepcopy(dict(override))
+    if 'type' in override and override['type'] != student_cfg.get('type'):
+        return override
+    student_cfg.update(override)
+    return student_cfg
+
+
 def _supported_student(student_type: str):
     def register(cls):
         _SUPPORTED[student_type] = cls
@@ -72,7 +85,7 @@ class TeacherStudentGAN(BaseTranslationModel):
         teacher = dict(teacher)
         self.save_teacher = teacher.pop('save_in_ckpt', False)
         self.teacher_ckpt = teacher.pop('ckpt', None)
-        self.teacher_gen_cfg = self._teacher_generator_cfg(teacher.pop('generator', {}))
+        self.teacher_gen_cfg = teacher_generator_cfg(self._gen_cfg, teacher.pop('generator', {}))
         if teacher:
             raise ValueError(f'unknown keys in model.teacher: {sorted(teacher)}; expected '
                              "'generator', 'ckpt', 'save_in_ckpt'")
@@ -95,14 +108,6 @@ class TeacherStudentGAN(BaseTranslationModel):
         self._register_load_state_dict_pre_hook(self._fill_teacher_keys, with_module=False)
 
     # ------------------------------------------------------------------ build
-    def _teacher_generator_cfg(self, override: dict) -> dict:
-        student_cfg = copy.deepcopy(self._gen_cfg)
-        override = copy.deepcopy(dict(override))
-        if 'type' in override and override['type'] != student_cfg.get('type'):
-            return override
-        student_cfg.update(override)
-        return student_cfg
-
     def _load_teacher(self, ckpt: Optional[str]) -> None:
         if not ckpt:
             raise ValueError(
