@@ -1,5 +1,5 @@
 """Inspection helpers: build a model from a config, and show where ReKo looks (paper Fig. 1)."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -11,21 +11,20 @@ from .recorders import ModuleOutputRecorder
 
 
 def build_model_from_config(config: str, checkpoint: Optional[str] = None,
-                            cfg_options: Sequence[str] = ()) -> nn.Module:
-    """Build ``cfg.model`` in MMagic's scope and load ``checkpoint`` into it (CPU, eval)."""
-    from mmengine.config import Config, DictAction
+                            cfg_options: Optional[dict] = None) -> nn.Module:
+    """Build ``cfg.model`` in MMagic's scope and load ``checkpoint`` into it (CPU, eval).
+
+    ``cfg_options`` is a ``{'model.generator.base_channels': 16}`` dict, as mmengine's
+    ``DictAction`` produces from ``--cfg-options``.
+    """
+    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmagic.registry import MODELS
 
     cfg = Config.fromfile(config)
     if cfg_options:
-        action = DictAction(option_strings=[], dest='x')
-        opts = {}
-        for item in cfg_options:
-            key, val = item.split('=', 1)
-            opts[key] = action._parse_iterable(val)
-        cfg.merge_from_dict(opts)
+        cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(cfg.model)
     if checkpoint:

@@ -7,19 +7,7 @@ import sys
 
 import torch
 
-_APPLIED = set()
 
-
-def _once(fn):
-    @functools.wraps(fn)
-    def wrapper():
-        if fn.__name__ not in _APPLIED:
-            if fn() is not False:
-                _APPLIED.add(fn.__name__)
-    return wrapper
-
-
-@_once
 def fix_generation_init_weights():
     """MMagic 1.2.0 ``generation_init_weights`` raises ``UnboundLocalError: init_info``.
 
@@ -74,7 +62,6 @@ def _mmengine_checkpoint_globals():
     return objs
 
 
-@_once
 def fix_checkpoint_weights_only():
     """``--resume`` fails on torch >= 2.6: ``torch.load`` defaults to ``weights_only=True``.
 
@@ -87,7 +74,6 @@ def fix_checkpoint_weights_only():
     add(_mmengine_checkpoint_globals())
 
 
-@_once
 def fix_cpu_distributed():
     """mmengine's pytorch launcher on a CPU-only machine (gloo).
 
@@ -120,6 +106,8 @@ def fix_cpu_distributed():
     dist_utils._init_dist_pytorch = _init_dist_pytorch
 
     original_ddp_init = MMDistributedDataParallel.__init__
+    if getattr(original_ddp_init, '_reko_fixed', False):
+        return
 
     @functools.wraps(original_ddp_init)
     def __init__(self, module, *args, **kwargs):
@@ -129,6 +117,7 @@ def fix_cpu_distributed():
             kwargs.pop('output_device', None)
         original_ddp_init(self, module, *args, **kwargs)
 
+    __init__._reko_fixed = True
     MMDistributedDataParallel.__init__ = __init__
 
 

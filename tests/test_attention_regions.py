@@ -31,7 +31,7 @@ def test_teacher_attention_regions_fall_on_objects(trained_teacher):
     data, ckpt = trained_teacher
     model = build_model_from_config(
         'configs/reko/synthetic/cyclegan_synthetic_teacher.py', ckpt,
-        ['model.generator.base_channels=16', 'model.discriminator.base_channels=16'])
+        {'model.generator.base_channels': 16, 'model.discriminator.base_channels': 16})
     for domain, split in (('flat', 'testB'), ('striped', 'testA')):
         r = object_hit_rate(model.generators[domain], 'model.11', data, split, k=64, model=model)
         assert r['images'] == 16

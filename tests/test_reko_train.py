@@ -44,11 +44,10 @@ def test_distill_end_to_end_and_resume(case, tmp_path, request):
     from mmengine.runner import load_checkpoint
     from mmagic.registry import MODELS
     init_default_scope('mmagic')
-    cfg = Config.fromfile(reko_cfg).model
-    for key in ('type', 'student_type', 'teacher', 'distill'):
-        cfg.pop(key)
-    cfg.type = plain_type
-    cfg.generator.base_channels = 4
+    from reko_mm.models import student_model_cfg
+    cfg = student_model_cfg(Config.fromfile(reko_cfg).model)
+    assert cfg['type'] == plain_type
+    cfg['generator']['base_channels'] = 4
     plain = MODELS.build(cfg).eval()
     load_checkpoint(plain, str(tmp_path / 'student' / 'iter_2.pth'), map_location='cpu')
     x = torch.randn(1, 3, 64, 64)

@@ -33,6 +33,15 @@ def teacher_generator_cfg(student_generator: dict, override: dict) -> dict:
     return student_cfg
 
 
+def student_model_cfg(reko_model_cfg: dict) -> dict:
+    """The plain MMagic model config of a ``TeacherStudentGAN`` config (the student alone)."""
+    cfg = copy.deepcopy(dict(reko_model_cfg))
+    for key in ('teacher', 'distill'):
+        cfg.pop(key, None)
+    cfg['type'] = cfg.pop('student_type')
+    return cfg
+
+
 def _supported_student(student_type: str):
     def register(cls):
         _SUPPORTED[student_type] = cls

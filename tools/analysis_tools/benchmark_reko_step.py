@@ -31,6 +31,8 @@ from mmengine.runner import save_checkpoint  # noqa: E402
 from mmagic.registry import MODELS  # noqa: E402
 from mmagic.structures import DataSample  # noqa: E402
 
+from reko_mm.models import student_model_cfg  # noqa: E402
+
 CONFIG = 'configs/reko/cyclegan_horse2zebra_7x.py'
 
 
@@ -64,10 +66,7 @@ def main():
     root = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
     cfg = Config.fromfile(osp.join(root, CONFIG))
     init_default_scope('mmagic')
-    student_cfg = copy.deepcopy(cfg.model)
-    for key in ('type', 'student_type', 'teacher', 'distill'):
-        student_cfg.pop(key)
-    student_cfg['type'] = 'CycleGAN'
+    student_cfg = student_model_cfg(cfg.model)
     teacher_cfg = copy.deepcopy(student_cfg)
     teacher_cfg['generator']['base_channels'] = 64
     tmp = tempfile.mkdtemp()

@@ -18,6 +18,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import cv2  # noqa: E402
 
 import reko_mm  # noqa: E402,F401
+from mmengine.config import DictAction  # noqa: E402
 from reko_mm.analysis import attention_figure, build_model_from_config  # noqa: E402
 
 
@@ -30,7 +31,8 @@ def main(argv=None):
     parser.add_argument('--domain', help='target domain of the translation')
     parser.add_argument('--layer', help='distilled layer (default: the last one)')
     parser.add_argument('--mask', help='object mask of IMAGE, to score the selection')
-    parser.add_argument('--cfg-options', nargs='+', default=[])
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
     args = parser.parse_args(argv)
     model = build_model_from_config(args.config, args.checkpoint, args.cfg_options)
     img = cv2.imread(args.image, cv2.IMREAD_COLOR)
