@@ -38,8 +38,10 @@ STAMP="$(stamp_of)"
 VPY="$VENV/bin/python"
 check_stack() {
   "$VPY" - <<'EOF'
-import pkg_resources, mmcv, mmcv.ops, mmengine, mmagic, reko_mm  # noqa: F401
+import pkg_resources, mmcv, mmcv.ops, mmengine, mmagic, onnxruntime, reko_mm  # noqa: F401
+from reko_mm.evaluation import default_inception_path
 assert mmcv.__version__ == '2.1.0', mmcv.__version__
+default_inception_path()  # offline FID/KID weights present
 EOF
 }
 if [ -f "$STAMP_FILE" ] && [ "$(cat "$STAMP_FILE")" = "$STAMP" ] && check_stack 2>/dev/null; then
@@ -101,6 +103,7 @@ log "installing mmagic and its import-time dependencies"
 "${PIP[@]}" install -q --no-deps -r "$REQ/nodeps.txt"
 # Resolved together so nothing upgrades numpy, opencv or torch past the pins.
 "${PIP[@]}" install -q -r "$REQ/torch.txt" -r "$REQ/runtime.txt" -r "$REQ/mmagic.txt" \
+  -r "$REQ/evaluation.txt" \
   -r "$REQ/tests.txt" -c "$REQ/constraints.txt"
 "${PIP[@]}" install -q --no-deps -e "$ROOT"
 

@@ -75,7 +75,7 @@ def main():
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
     if args.resume:
         cfg.resume = True
-    check_data_roots(cfg)
+    check_data_roots(cfg, keys=('train_dataloader', 'val_dataloader'))
 
     runner = Runner.from_cfg(cfg)
     print_colored_log(f'Working directory: {cfg.work_dir}')

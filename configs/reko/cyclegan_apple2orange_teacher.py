@@ -23,13 +23,15 @@ val_dataloader = dict(dataset=dict(
     data_root=dataroot,
     pipeline=_base_.val_dataloader.dataset.pipeline[:-2] + [key_mapping, pack_input]))
 test_dataloader = val_dataloader
-num_images_a = 266
-num_images_b = 248
+num_images_a = 266  # testA
+num_images_b = 248  # testB
+# Offline FID/KID per direction, as in cyclegan_horse2zebra_teacher.py.
 metrics = [
-    dict(type='TransFID', prefix=f'FID-{domain_a}-to-{domain_b}', fake_nums=num_images_b,
-         inception_style='PyTorch', real_key=f'img_{domain_b}', fake_key=f'fake_{domain_b}'),
-    dict(type='TransFID', prefix=f'FID-{domain_b}-to-{domain_a}', fake_nums=num_images_a,
-         inception_style='PyTorch', real_key=f'img_{domain_a}', fake_key=f'fake_{domain_a}'),
+    dict(type=metric, prefix=f'{name}-{src}-to-{dst}', fake_nums=n_src, real_nums=n_dst,
+         fake_key=f'fake_{dst}', real_key=f'img_{dst}')
+    for src, dst, n_src, n_dst in [(domain_a, domain_b, num_images_a, num_images_b),
+                                   (domain_b, domain_a, num_images_b, num_images_a)]
+    for metric, name in [('OfflineTransFID', 'FID'), ('OfflineTransKID', 'KID')]
 ]
 val_evaluator = dict(metrics=metrics)
 test_evaluator = dict(metrics=metrics)

@@ -12,9 +12,12 @@ _LAYOUTS = {
 }
 
 
-def _dataset_cfgs(cfg) -> List[tuple]:
+LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def _dataset_cfgs(cfg, keys=LOADER_KEYS) -> List[tuple]:
     found = []
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for key in keys:
         loader = cfg.get(key)
         if not loader or not loader.get('dataset'):
             continue
@@ -26,10 +29,11 @@ def _dataset_cfgs(cfg) -> List[tuple]:
     return found
 
 
-def check_data_roots(cfg) -> None:
-    """Raise ``FileNotFoundError`` naming each missing folder of the config's datasets."""
+def check_data_roots(cfg, keys=LOADER_KEYS) -> None:
+    """Raise ``FileNotFoundError`` naming each missing folder of the config's datasets
+    (of the dataloaders named in ``keys``)."""
     problems = []
-    for key, ds in _dataset_cfgs(cfg):
+    for key, ds in _dataset_cfgs(cfg, keys):
         layout = _LAYOUTS.get(ds.get('type'))
         if layout is None or ds.get('data_root') is None:
             continue
@@ -45,7 +49,7 @@ def check_data_roots(cfg) -> None:
     if problems:
         raise FileNotFoundError(
             'dataset folders not found:\n  ' + '\n  '.join(problems) +
-            '\nPoint the config at your data with --cfg-options '
-            'train_dataloader.dataset.data_root=... val_dataloader.dataset.data_root=... '
-            'test_dataloader.dataset.data_root=..., or generate the synthetic set with '
+            '\nPoint the config at your data with --cfg-options ' +
+            ' '.join(f'{key}.dataset.data_root=...' for key in keys) +
+            ', or generate the synthetic set with '
             'python tools/dataset_converters/make_synthetic.py.')

@@ -16,7 +16,7 @@ def main():
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if gpus and args.nproc > gpus:
         sys.exit(f'error: {args.nproc} processes asked for, but this machine has {gpus} GPU(s). '
-                 f'Use at most {gpus} per node (bash tools/dist_train.sh CONFIG {gpus}), or '
+                 f'Use at most {gpus} per node, or '
                  'set NNODES/NODE_RANK/MASTER_ADDR to spread over several nodes.')
     if not gpus:
         print(f'[dist] no CUDA device: running {args.nproc} CPU processes with the gloo backend',

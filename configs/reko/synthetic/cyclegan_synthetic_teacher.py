@@ -34,13 +34,25 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=dataroot, pipeline=train_pipeline))
-# No in-training validation: MMagic's FID downloads Inception weights (see docs/).
+# No in-training validation, to keep the quick start short. The test set is scored with the
+# offline FID/KID (tools/test.py): every test image once per direction (-1 = all items; the
+# generated domains have equal counts).
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
+test_dataloader = dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=dataroot, test_mode=True, pipeline=[
+        dict(type='LoadImageFromFile', key='img_A', color_type='color'),
+        dict(type='LoadImageFromFile', key='img_B', color_type='color'),
+        key_mapping, pack_input]))
+test_cfg = dict(type='MultiTestLoop')
+test_evaluator = dict(metrics=[
+    dict(type=metric, prefix=f'{name}-{src}-to-{dst}', fake_nums=-1, real_nums=-1,
+         fake_key=f'fake_{dst}', real_key=f'img_{dst}')
+    for src, dst in [(domain_a, domain_b), (domain_b, domain_a)]
+    for metric, name in [('OfflineTransFID', 'FID'), ('OfflineTransKID', 'KID')]
+])
 
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 param_scheduler = None

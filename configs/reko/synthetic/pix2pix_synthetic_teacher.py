@@ -28,13 +28,20 @@ train_pipeline = [load, dict(type='Flip', keys=['img_A', 'img_B'], direction='ho
 train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=dataroot, pipeline=train_pipeline))
-# No in-training validation: MMagic's FID downloads Inception weights (see docs/).
+# No in-training validation, to keep it short. The test set is scored with the offline
+# FID/KID (tools/test.py) over all its images.
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
+test_dataloader = dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=dataroot, test_mode=True, pipeline=[load, key_mapping, pack_input]))
+test_cfg = dict(type='MultiTestLoop')
+test_evaluator = dict(metrics=[
+    dict(type=metric, prefix=name, fake_nums=-1, real_nums=-1,
+         fake_key=f'fake_{domain_a}', real_key=f'img_{domain_a}')
+    for metric, name in [('OfflineTransFID', 'FID-Full'), ('OfflineTransKID', 'KID-Full')]
+])
 
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 custom_hooks = [

@@ -1,0 +1,81 @@
+"""tools/test.py and tools/dist_test.sh: offline FID/KID of checkpoints; 2 ranks score exactly
+what one process scores (5 test images, so the ranks get unequal shares)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, run_tool, train
+from test_distributed import free_port
+
+TEACHER = 'configs/reko/synthetic/cyclegan_synthetic_teacher.py'
+REKO = 'configs/reko/synthetic/cyclegan_synthetic_7x.py'
+KEYS = ['FID-flat-to-striped/fid', 'KID-flat-to-striped/kid', 'FID-striped-to-flat/fid',
+        'KID-striped-to-flat/kid']
+
+
+@pytest.fixture(scope='module')
+def odd_data(tmp_path_factory):
+    from reko_mm.datasets import generate_synthetic_dataset
+    root = str(tmp_path_factory.mktemp('odd') / 'unpaired')
+    generate_synthetic_dataset(root, 'unpaired', num_train=4, num_test=5, size=64, seed=3)
+    return root
+
+
+@pytest.fixture(scope='module')
+def teacher_ckpt(odd_data, tmp_path_factory):
+    work = tmp_path_factory.mktemp('teacher')
+    train(TEACHER, work, [f'train_dataloader.dataset.data_root={odd_data}',
+                          'train_cfg.max_iters=2'])
+    return str(work / 'iter_2.pth')
+
+
+def eval_opts(root, out):
+    return ['--out', str(out), '--cfg-options', f'test_dataloader.dataset.data_root={root}',
+            'test_dataloader.batch_size=2']
+
+
+def test_two_ranks_score_exactly_what_one_process_scores(odd_data, teacher_ckpt, tmp_path):
+    run_tool(['tools/test.py', TEACHER, teacher_ckpt, '--work-dir', str(tmp_path / 'single')]
+             + eval_opts(odd_data, tmp_path / 'single.json'))
+    env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable, OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_test.sh', TEACHER, teacher_ckpt, '2', '--work-dir',
+         str(tmp_path / 'ddp')] + eval_opts(odd_data, tmp_path / 'ddp.json'),
+        cwd=ROOT, env=env, timeout=900, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    single = json.load(open(tmp_path / 'single.json'))
+    ddp = json.load(open(tmp_path / 'ddp.json'))
+    for key in KEYS:
+        assert single[key] > 0
+        assert ddp[key] == pytest.approx(single[key], rel=1e-5), key
+
+
+def test_reko_checkpoint_is_scored_as_its_student(odd_data, teacher_ckpt, tmp_path):
+    train(REKO, tmp_path / 'reko', [f'train_dataloader.dataset.data_root={odd_data}',
+                                    'train_cfg.max_iters=2', f'model.teacher.ckpt={teacher_ckpt}'])
+    # the teacher checkpoint is not needed to evaluate the student
+    out = run_tool(['tools/test.py', REKO, str(tmp_path / 'reko' / 'iter_2.pth'), '--work-dir',
+                    str(tmp_path / 'test')] + eval_opts(odd_data, tmp_path / 'm.json') +
+                   ['model.teacher.ckpt=/nonexistent/teacher.pth'])
+    metrics = json.load(open(tmp_path / 'm.json'))
+    assert set(KEYS) <= metrics.keys(), out.stdout[-3000:]
+
+
+def test_bad_inputs_are_named(odd_data, teacher_ckpt, tmp_path):
+    missing = tmp_path / 'no' / 'iter_9.pth'
+    out = run_tool(['tools/test.py', TEACHER, str(missing)], check=False)
+    assert out.returncode != 0 and f'checkpoint not found: {missing}' in out.stdout
+    out = run_tool(['tools/test.py', TEACHER, teacher_ckpt, '--cfg-options',
+                    'test_evaluator=None'], check=False)
+    assert out.returncode != 0 and 'the config has no test_evaluator' in out.stdout
+    out = run_tool(['tools/test.py', TEACHER, teacher_ckpt, '--cfg-options',
+                    f'test_dataloader.dataset.data_root={tmp_path}/absent'], check=False)
+    assert out.returncode != 0 and f'{tmp_path}/absent/testA' in out.stdout
+    out = run_tool(['tools/test.py', TEACHER, teacher_ckpt, '--work-dir', str(tmp_path / 'w')]
+                   + eval_opts(odd_data, tmp_path / 'x.json') +
+                   ['test_evaluator.metrics.0.fake_nums=9'], check=False)
+    assert out.returncode != 0 and 'fake_nums=9 but the evaluation dataset has 5' in out.stdout

@@ -1,0 +1,98 @@
+"""Evaluate a teacher, a student or a ReKo checkpoint with the config's test metrics.
+
+    python tools/test.py CONFIG CHECKPOINT [--out metrics.json] [--work-dir DIR]
+                         [--cfg-options k=v ...] [--launcher pytorch]
+
+Same interface as MMagic's tools/test.py. For a ReKo config (``TeacherStudentGAN``) the student
+alone is evaluated: the model is built as the plain MMagic CycleGAN/Pix2Pix it is, so the teacher
+checkpoint is not needed. The checkpoint is the last one you trained, not the best of a run (see
+docs/evaluation.md).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+
+import reko_mm  # noqa: E402,F401  (registers components, applies compatibility fixes)
+import mmengine  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.hooks import Hook  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+from mmagic.utils import print_colored_log  # noqa: E402
+
+from reko_mm.models import student_model_cfg  # noqa: E402
+from reko_mm.utils import check_data_roots  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', help='write the metrics to this file (json/yaml/pkl)')
+    parser.add_argument('--work-dir', help='the dir to save logs')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value pairs, e.g. '
+        'test_dataloader.dataset.data_root=data/facades')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def prepare_test_cfg(cfg, checkpoint: str):
+    """Check the inputs and turn a ReKo config into its student's config for evaluation."""
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint)}')
+    missing = [k for k in ('test_dataloader', 'test_cfg', 'test_evaluator') if not cfg.get(k)]
+    if missing:
+        raise ValueError(
+            f'the config has no {", ".join(missing)}: it defines nothing to evaluate. Use a '
+            'config with a test set and metrics (e.g. the configs/reko real-data configs), or '
+            'add them with --cfg-options.')
+    if cfg.model.get('type') == 'TeacherStudentGAN':
+        cfg.model = student_model_cfg(cfg.model)
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    return cfg
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {osp.abspath(args.config)}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = prepare_test_cfg(cfg, args.checkpoint)
+    check_data_roots(cfg, keys=('test_dataloader',))
+
+    runner = Runner.from_cfg(cfg)
+    print_colored_log(f'Working directory: {cfg.work_dir}')
+    print_colored_log(f'Log directory: {runner._log_dir}')
+    if args.out:
+        out = osp.abspath(args.out)
+
+        class SaveMetricHook(Hook):
+
+            def after_test_epoch(self, _, metrics=None):
+                if metrics is not None and is_main_process():
+                    mmengine.dump(metrics, out)
+
+        runner.register_hook(SaveMetricHook(), 'LOWEST')
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
