@@ -97,3 +97,15 @@ def test_two_process_gloo_run(tmp_path, synthetic_unpaired):
     assert proc.returncode == 0, proc.stdout[-6000:]
     assert osp.exists(tmp_path / 'iter_2.pth')
     assert 'Distributed training: True' in proc.stdout
+
+
+def test_pix2pix_test_step_on_a_batch():
+    from mmagic.models.editors.pix2pix import Pix2Pix
+    from test_teacher_student import MODELS, batch, pix2pix_cfg
+    model = MODELS.build(pix2pix_cfg(8)).eval()
+    data = batch(('photo', 'mask'), n=2, size=32)
+    with pytest.raises(TypeError, match='not subscriptable'):
+        Pix2Pix.test_step._reko_original(model, data)  # MMagic 1.2.0 as shipped
+    with torch.no_grad():
+        out = model.test_step(data)
+    assert len(out) == 2 and out[0].fake_photo.shape == (3, 32, 32)
