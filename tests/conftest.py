@@ -49,3 +49,15 @@ def train(config, work_dir, options=(), **kwargs):
     args = ['tools/train.py', config, '--work-dir', str(work_dir)]
     opts = FAST + list(options)
     return run_tool(args + ['--cfg-options'] + opts, **kwargs)
+
+
+@pytest.fixture(scope='session')
+def synthetic_reko_ckpts(synthetic_unpaired, tmp_path_factory):
+    """(teacher, ReKo student) checkpoints of the synthetic CycleGAN configs, 2 iterations each."""
+    work = tmp_path_factory.mktemp('reko_ckpts')
+    opts = data_options(synthetic_unpaired) + ['train_cfg.max_iters=2']
+    train('configs/reko/synthetic/cyclegan_synthetic_teacher.py', work / 'teacher', opts)
+    teacher = str(work / 'teacher' / 'iter_2.pth')
+    train('configs/reko/synthetic/cyclegan_synthetic_7x.py', work / 'student', opts +
+          [f'model.teacher.ckpt={teacher}'])
+    return teacher, str(work / 'student' / 'iter_2.pth')

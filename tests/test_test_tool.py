@@ -54,13 +54,12 @@ def test_two_ranks_score_exactly_what_one_process_scores(odd_data, teacher_ckpt,
         assert ddp[key] == pytest.approx(single[key], rel=1e-5), key
 
 
-def test_reko_checkpoint_is_scored_as_its_student(odd_data, teacher_ckpt, tmp_path):
-    train(REKO, tmp_path / 'reko', [f'train_dataloader.dataset.data_root={odd_data}',
-                                    'train_cfg.max_iters=2', f'model.teacher.ckpt={teacher_ckpt}'])
+def test_reko_checkpoint_is_scored_as_its_student(synthetic_unpaired, synthetic_reko_ckpts,
+                                                  tmp_path):
     # the teacher checkpoint is not needed to evaluate the student
-    out = run_tool(['tools/test.py', REKO, str(tmp_path / 'reko' / 'iter_2.pth'), '--work-dir',
-                    str(tmp_path / 'test')] + eval_opts(odd_data, tmp_path / 'm.json') +
-                   ['model.teacher.ckpt=/nonexistent/teacher.pth'])
+    out = run_tool(['tools/test.py', REKO, synthetic_reko_ckpts[1], '--work-dir',
+                    str(tmp_path / 'test')] + eval_opts(synthetic_unpaired, tmp_path / 'm.json')
+                   + ['model.teacher.ckpt=/nonexistent/teacher.pth'])
     metrics = json.load(open(tmp_path / 'm.json'))
     assert set(KEYS) <= metrics.keys(), out.stdout[-3000:]
 

@@ -1,0 +1,192 @@
+"""Student export: a plain MMagic checkpoint, ONNX and TorchScript generators, each checked.
+
+The exported graphs are the bare generators: input ``(N, 3, H, W)`` RGB in [-1, 1] (what
+MMagic's ``DataPreprocessor`` feeds them: ``(bgr[..., ::-1] - 127.5) / 127.5``), output in the
+same range.
+"""
+import copy
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .models import student_model_cfg
+
+
+def load_cfg(config: str, cfg_options: Optional[dict] = None):
+    from mmengine.config import Config
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {osp.abspath(config)}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def student_cfg(cfg):
+    """The plain MMagic config of a ReKo config (unchanged for a plain config)."""
+    cfg = copy.deepcopy(cfg)
+    if cfg.model.get('type') == 'TeacherStudentGAN':
+        cfg.model = student_model_cfg(cfg.model)
+    return cfg
+
+
+def load_student(cfg, checkpoint: str) -> nn.Module:
+    """Build the plain student of ``cfg`` and load its weights from a (ReKo) checkpoint."""
+    from mmengine.registry import init_default_scope
+    from mmagic.registry import MODELS
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint)}')
+    init_default_scope(cfg.get('default_scope', 'mmagic'))
+    model = MODELS.build(student_cfg(cfg).model)
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    state = state.get('state_dict', state)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    if missing:
+        raise KeyError(f'{checkpoint} does not hold this config\'s student: missing '
+                       f'{missing[:5]} ... ({len(missing)} keys); is it the right config?')
+    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs config {tuple(v.shape)}'
+                  for k, v in own.items() if tuple(state[k].shape) != tuple(v.shape)]
+    if mismatched:
+        raise ValueError(f'{checkpoint} was trained with another model size than this config '
+                         f'({len(mismatched)} tensors differ, e.g. {mismatched[0]}); pass the '
+                         'config it was trained with, or the same --cfg-options')
+    model.load_state_dict({k: state[k] for k in own}, strict=True)
+    return model.eval()
+
+
+def save_plain_checkpoint(model: nn.Module, cfg, src_checkpoint: str, out: str) -> str:
+    """Write the student as a plain MMagic checkpoint: its ``state_dict`` only (no distillation
+    heads, no optimizer) and ``meta.cfg`` set to the plain student config."""
+    if osp.abspath(out) == osp.abspath(src_checkpoint):
+        raise ValueError(f'refusing to overwrite the source checkpoint {src_checkpoint}')
+    src = torch.load(src_checkpoint, map_location='cpu', weights_only=False)
+    meta = dict(src.get('meta', {})) if isinstance(src, dict) else {}
+    meta['cfg'] = student_cfg(cfg).pretty_text
+    meta['reko_mm'] = dict(exported_from=osp.abspath(src_checkpoint))
+    torch.save(dict(meta=meta, state_dict=model.state_dict()), out)
+    return out
+
+
+def generator_domains(model: nn.Module) -> Dict[str, str]:
+    """``{target_domain: source_domain}`` of every generator of a translation model."""
+    domains = {}
+    for target in model._reachable_domains:
+        others = [d for d in model._related_domains if d != target]
+        domains[target] = others[0]
+    return domains
+
+
+def real_inputs(cfg, model: nn.Module, source_domain: str, num: int) -> torch.Tensor:
+    """The first ``num`` test images of ``source_domain``, preprocessed as in testing."""
+    from mmengine.dataset import pseudo_collate
+    from mmagic.registry import DATASETS
+    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader')
+    if not loader:
+        raise ValueError('the config has no test_dataloader to take real images from')
+    dataset = DATASETS.build(loader['dataset'])
+    batch = pseudo_collate([dataset[i] for i in range(min(num, len(dataset)))])
+    inputs = model.data_preprocessor(batch, False)['inputs']
+    return inputs[f'img_{source_domain}'] if isinstance(inputs, dict) else inputs
+
+
+def export_onnx(generator: nn.Module, example: torch.Tensor, path: str, opset: int = 17,
+                dynamic: bool = True) -> str:
+    """Export (batch, height and width dynamic unless ``dynamic=False``) with the TorchScript
+    exporter; an unsupported op names the op and the opset."""
+    axes = {0: 'batch', 2: 'height', 3: 'width'}
+    try:
+        torch.onnx.export(generator, (example,), path, dynamo=False, opset_version=opset,
+                          input_names=['input'], output_names=['output'],
+                          dynamic_axes=dict(input=axes, output=axes) if dynamic else None)
+    except torch.onnx.errors.UnsupportedOperatorError as err:
+        raise RuntimeError(f'ONNX export failed at opset {opset}: {err}. Try another '
+                           '--opset, or replace the operator in the generator.') from err
+    import onnx
+    onnx.checker.check_model(onnx.load(path))
+    return path
+
+
+def freeze_torchscript(generator: nn.Module, example: torch.Tensor) -> torch.jit.ScriptModule:
+    """Trace and freeze. Freezing inlines the submodules, which also drops mmcv's ``in``
+    attribute names (InstanceNorm in ``ConvModule``) that ``torch.jit.load`` cannot parse."""
+    with torch.no_grad():
+        return torch.jit.freeze(torch.jit.trace(generator, example).eval())
+
+
+def export_torchscript(generator: nn.Module, example: torch.Tensor, path: str) -> str:
+    freeze_torchscript(generator, example).save(path)
+    return path
+
+
+def onnx_outputs(path: str, inputs: torch.Tensor) -> np.ndarray:
+    import onnxruntime as ort
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    return session.run(None, {'input': inputs.numpy()})[0]
+
+
+def torchscript_outputs(path: str, inputs: torch.Tensor) -> np.ndarray:
+    with torch.no_grad():
+        return torch.jit.load(path, map_location='cpu')(inputs).numpy()
+
+
+def max_abs_diff(a, b) -> float:
+    return float(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)).max())
+
+
+def export_student(config: str, checkpoint: str, out_dir: str,
+                   formats: List[str] = ('pth', 'onnx', 'torchscript'), opset: int = 17,
+                   num_images: int = 4, cfg_options: Optional[dict] = None,
+                   overwrite: bool = False, log=print) -> Dict[str, dict]:
+    """Export every generator of the student in ``checkpoint`` and check each export against
+    PyTorch on ``num_images`` real test images. Returns ``{file: {'max_abs_diff': ...}}``.
+    Existing files are left alone unless ``overwrite``."""
+    cfg = load_cfg(config, cfg_options)
+    model = load_student(cfg, checkpoint)
+    os.makedirs(out_dir, exist_ok=True)
+    name = osp.splitext(osp.basename(config))[0]
+    report = {}
+    unknown = set(formats) - {'pth', 'onnx', 'torchscript'}
+    if unknown:
+        raise ValueError(f'unknown formats {sorted(unknown)}; choose from pth, onnx, torchscript')
+    planned = [osp.join(out_dir, f'{name}.pth')] if 'pth' in formats else []
+    for target, source in generator_domains(model).items():
+        planned += [osp.join(out_dir, f'{name}_{source}2{target}.{ext}')
+                    for fmt, ext in (('onnx', 'onnx'), ('torchscript', 'pt')) if fmt in formats]
+    existing = [p for p in planned if osp.exists(p)]
+    if existing and not overwrite:
+        raise FileExistsError(f'would overwrite {existing}; choose another --out-dir or pass '
+                              '--overwrite')
+    if 'pth' in formats:
+        path = save_plain_checkpoint(model, cfg, checkpoint, osp.join(out_dir, f'{name}.pth'))
+        reloaded = load_student(cfg, path)
+        diff = max(max_abs_diff(p.detach(), q.detach()) for p, q in
+                   zip(model.state_dict().values(), reloaded.state_dict().values()))
+        report[path] = dict(max_abs_diff=diff)
+        log(f'plain MMagic checkpoint: {path} (max abs weight difference {diff:.3g})')
+    for target, source in generator_domains(model).items():
+        generator = model._get_target_generator(target).eval()
+        inputs = real_inputs(cfg, model, source, num_images)
+        with torch.no_grad():
+            reference = generator(inputs).numpy()
+        example = inputs[:1]
+        for fmt in formats:
+            if fmt == 'pth':
+                continue
+            ext = dict(onnx='onnx', torchscript='pt')[fmt]
+            path = osp.join(out_dir, f'{name}_{source}2{target}.{ext}')
+            if fmt == 'onnx':
+                export_onnx(generator, example, path, opset)
+                out = onnx_outputs(path, inputs)
+            else:
+                export_torchscript(generator, example, path)
+                out = torchscript_outputs(path, inputs)
+            diff = max_abs_diff(out, reference)
+            report[path] = dict(max_abs_diff=diff, images=len(inputs))
+            log(f'{fmt:11s} {source}->{target}: {path}  max abs difference vs PyTorch on '
+                f'{len(inputs)} real test images: {diff:.3g}')
+    return report
