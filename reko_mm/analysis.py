@@ -32,6 +32,27 @@ def build_model_from_config(config: str, checkpoint: Optional[str] = None,
     return model.eval()
 
 
+def generator_complexity(gen_cfg: dict, shape=(256, 256)) -> Tuple[float, float]:
+    """(params in M, FLOPs in G) of a generator config at input ``shape`` (mmengine's counter)."""
+    from mmengine.analysis import get_model_complexity_info
+    from mmagic.registry import MODELS
+    gen = MODELS.build(gen_cfg).eval()
+    info = get_model_complexity_info(gen, input_shape=(gen_cfg.get('in_channels', 3), *shape),
+                                     show_table=False, show_arch=False)
+    return info['params'] / 1e6, info['flops'] / 1e9
+
+
+def teacher_and_student_generators(cfg) -> dict:
+    """``{'student': cfg, 'teacher': cfg}`` generator configs of a ReKo config, or
+    ``{'generator': cfg}`` for a plain one."""
+    from .models import teacher_generator_cfg
+    if not cfg.model.get('teacher'):
+        return {'generator': cfg.model.generator}
+    return {'student': cfg.model.generator,
+            'teacher': teacher_generator_cfg(cfg.model.generator,
+                                             cfg.model.teacher.get('generator', {}))}
+
+
 def to_input(img_bgr: np.ndarray, model: nn.Module) -> torch.Tensor:
     """An OpenCV image as the generator sees it in training: (1, 3, H, W) in [-1, 1].
 
@@ -100,14 +121,8 @@ def attention_figure(model: nn.Module, img_bgr: np.ndarray, domain: Optional[str
     domain = domain or model._default_domain
     student = None
     if hasattr(model, 'teacher'):
-        layers = [t for _, t in model.distill_layers]
-        layer = layer or layers[-1]
-        if layer not in layers:
-            raise KeyError(f'{layer!r} is not a distilled teacher layer; distilled: {layers}')
-        pair = layers.index(layer)
-        net = model.teacher[domain]
-        selector = model.distill_losses[f'{domain}_{pair}']
-        student = (model.get_module(model.generators)[domain], model.distill_layers[pair][0])
+        net, layer, s_net, s_layer, selector = _distilled_pair(model, domain, layer)
+        student = (s_net, s_layer)
     else:
         if layer is None:
             raise ValueError('give --layer for a model without a teacher')
@@ -130,6 +145,71 @@ def attention_figure(model: nn.Module, img_bgr: np.ndarray, domain: Optional[str
     if mask is not None:
         stats['on_object'], stats['object_share'] = region_hit_rate(idx, (h, w), mask)
     return np.concatenate([big, heat, boxes], axis=1), stats
+
+
+def _distilled_pair(model: nn.Module, domain: str, layer: Optional[str]):
+    """(teacher net, teacher layer, student net, student layer, loss) of a distilled layer."""
+    if not hasattr(model, 'teacher'):
+        raise ValueError('this needs a ReKo model (a TeacherStudentGAN config)')
+    layers = [t for _, t in model.distill_layers]
+    layer = layer or layers[-1]
+    if layer not in layers:
+        raise KeyError(f'{layer!r} is not a distilled teacher layer; distilled: {layers}')
+    pair = layers.index(layer)
+    return (model.teacher[domain], layer, model.get_module(model.generators)[domain],
+            model.distill_layers[pair][0], model.distill_losses[f'{domain}_{pair}'])
+
+
+@torch.no_grad()
+def region_similarity(model: nn.Module, x: torch.Tensor, domain: str,
+                      layer: Optional[str] = None, region: Optional[Tuple[int, int]] = None
+                      ) -> Dict:
+    """Fig. 5: cosine similarity of one student region (query) to every teacher region (keys,
+    through the loss's frozen projector), and the InfoNCE probability of its positive among
+    the K selected keys. ``region`` is a (row, col) cell; default: the most attended one."""
+    import torch.nn.functional as F
+    t_net, t_layer, s_net, s_layer, loss = _distilled_pair(model, domain, layer)
+    t_feat, s_feat = _record(t_net, t_layer, x), _record(s_net, s_layer, x)
+    _, _, h, w = t_feat.shape
+    selected = loss.select_regions(s_feat, t_feat)[0]
+    if region is None:
+        pos = int(selected[0])
+    else:
+        row, col = region
+        if not (0 <= row < h and 0 <= col < w):
+            raise ValueError(f'region {region} is outside the {h}x{w} feature map of {t_layer}')
+        pos = row * w + col
+    keys = F.normalize(loss.projector(t_feat[0].flatten(1).t()), dim=-1, eps=1e-7)  # (HW, C)
+    query = F.normalize(s_feat[0].flatten(1)[:, pos], dim=0, eps=1e-7)  # (C,)
+    sim = (keys @ query).view(h, w)
+    in_set = (selected == pos).any().item()
+    cand = selected if in_set else torch.cat([selected[:-1], selected.new_tensor([pos])])
+    prob = torch.softmax(sim.flatten()[cand] / loss.temperature, 0)
+    p_pos = float(prob[(cand == pos).nonzero()[0, 0]])
+    return dict(sim=sim, pos=pos, h=h, w=w, selected=selected, p_positive=p_pos,
+                chance=1 / len(cand), layer=t_layer, domain=domain,
+                rank=int((sim.flatten() > sim.flatten()[pos]).sum()) + 1)
+
+
+def similarity_figure(model: nn.Module, img_bgr: np.ndarray, domain: Optional[str] = None,
+                      layer: Optional[str] = None, region: Optional[Tuple[int, int]] = None,
+                      scale: int = 4) -> Tuple[np.ndarray, Dict]:
+    """Image with the query region | its similarity to all teacher regions, as one BGR image."""
+    domain = domain or model._default_domain
+    stats = region_similarity(model, to_input(img_bgr, model), domain, layer, region)
+    h, w = stats['h'], stats['w']
+    size = (img_bgr.shape[1] * scale, img_bgr.shape[0] * scale)
+    big = cv2.resize(img_bgr, size, interpolation=cv2.INTER_NEAREST)
+    s = stats['sim'].numpy()
+    s = (255 * (s - s.min()) / max(float(s.max() - s.min()), 1e-12)).astype(np.uint8)
+    heat = cv2.applyColorMap(cv2.resize(s, size, interpolation=cv2.INTER_NEAREST),
+                             cv2.COLORMAP_JET)
+    ch, cw = size[1] / h, size[0] / w
+    y, x = divmod(stats['pos'], w)
+    for canvas in (big, heat):
+        cv2.rectangle(canvas, (int(x * cw), int(y * ch)),
+                      (int((x + 1) * cw) - 1, int((y + 1) * ch) - 1), (255, 255, 255), 2)
+    return np.concatenate([big, heat], axis=1), stats
 
 
 def object_hit_rate(net: nn.Module, layer: str, data_root: str, split: str = 'testB',

@@ -1,4 +1,6 @@
 """The attention figure shows exactly the regions the loss distils."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -32,3 +34,76 @@ def test_figure_regions_are_the_selected_ones(selector, tmp_path):
         cells.flat[i] = True
     assert stats['on_object'] == pytest.approx(cells[:4].sum() / 10)
     assert stats['object_share'] == pytest.approx(0.5)
+
+
+def _same_weights_student(tmp_path):
+    """A ReKo model whose student is a copy of its teacher, with an identity projector."""
+    ckpt, teacher = teacher_ckpt(tmp_path, cyclegan_cfg(16))
+    cfg = reko_cfg(cyclegan_cfg(16), ckpt, 16, k=10)
+    cfg['distill']['loss']['projector'] = 'identity'
+    model = MODELS.build(cfg).eval()
+    model.generators.load_state_dict(teacher.generators.state_dict())
+    return model
+
+
+def test_similarity_peaks_at_the_positive_for_a_perfect_student(tmp_path):
+    from reko_mm.analysis import region_similarity, similarity_figure
+    model = _same_weights_student(tmp_path)
+    img = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    x = to_input(img, model)
+    for region in [None, (2, 5)]:
+        stats = region_similarity(model, x, 'b', 'model.4', region)
+        pos = stats['pos'] if region is None else 2 * 8 + 5
+        assert stats['pos'] == pos
+        assert stats['sim'].flatten()[pos] == pytest.approx(1.0, abs=1e-5)
+        assert stats['rank'] == 1
+        assert stats['p_positive'] > stats['chance']
+    fig, _ = similarity_figure(model, img, 'b', 'model.4')
+    assert fig.shape == (128, 256, 3)
+    with pytest.raises(ValueError, match='outside the 8x8 feature map'):
+        region_similarity(model, x, 'b', 'model.4', (8, 0))
+
+
+def test_similarity_is_cosine_through_the_projector(tmp_path):
+    import torch.nn.functional as F
+    from reko_mm.analysis import _record, region_similarity
+    ckpt, _ = teacher_ckpt(tmp_path, cyclegan_cfg(16))
+    model = MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, k=10)).eval()
+    x = to_input(np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8), model)
+    stats = region_similarity(model, x, 'b', 'model.6', (3, 3))
+    with torch.no_grad():
+        t = _record(model.teacher['b'], 'model.6', x)[0].flatten(1).t()
+        s = _record(model.generators['b'], 'model.6', x)[0].flatten(1)[:, 3 * stats['w'] + 3]
+        proj = model.distill_losses['b_1'].projector
+        expected = F.normalize(proj(t), dim=-1) @ F.normalize(s, dim=0)
+    assert torch.allclose(stats['sim'].flatten(), expected, atol=1e-5)
+
+
+def test_attention_hook_logs_the_figure(tmp_path):
+    from mmengine.visualization import Visualizer
+    from reko_mm.hooks import AttentionVisHook
+    ckpt, _ = teacher_ckpt(tmp_path, cyclegan_cfg(16))
+    model = MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, k=10)).train()
+    vis = Visualizer(name='reko_hook_test', vis_backends=[dict(type='LocalVisBackend')],
+                     save_dir=str(tmp_path / 'vis'))
+
+    class Runner:
+        def __init__(self):
+            self.model, self.visualizer, self.iter = model, vis, 0
+
+    runner, hook = Runner(), AttentionVisHook(interval=2, domain='b')
+    rng = np.random.default_rng(0)
+    for it in range(4):
+        runner.iter = it
+        batch = {'inputs': {'img_a': torch.from_numpy(rng.integers(0, 255, (1, 3, 32, 32),
+                                                                   dtype=np.uint8)),
+                            'img_b': torch.zeros(1, 3, 32, 32, dtype=torch.uint8)}}
+        if it == 1:
+            first = batch['inputs']['img_a'][0].permute(1, 2, 0).numpy()
+        hook.after_train_iter(runner, it, batch)
+        assert model.training  # restored after the figure
+    files = sorted(os.listdir(tmp_path / 'vis' / 'vis_data' / 'vis_image'))
+    assert files == ['reko_attention_b_2.png', 'reko_attention_b_4.png']
+    assert np.array_equal(hook._image, first)  # the image of the first logged step is kept
+    with pytest.raises(ValueError, match='interval'):
+        AttentionVisHook(interval=0)

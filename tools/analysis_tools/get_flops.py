@@ -13,20 +13,10 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import reko_mm  # noqa: E402,F401
-from mmengine.analysis import get_model_complexity_info  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
-from mmagic.registry import MODELS  # noqa: E402
 
-from reko_mm.models import teacher_generator_cfg  # noqa: E402
-
-
-def complexity(gen_cfg, shape):
-    gen = MODELS.build(gen_cfg).eval()
-    in_channels = gen_cfg.get('in_channels', 3)
-    info = get_model_complexity_info(gen, input_shape=(in_channels, *shape), show_table=False,
-                                     show_arch=False)
-    return info['params'] / 1e6, info['flops'] / 1e9
+from reko_mm.analysis import generator_complexity, teacher_and_student_generators  # noqa: E402
 
 
 def main():
@@ -39,15 +29,12 @@ def main():
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmagic'))
-    rows = [('student' if cfg.model.get('teacher') else 'generator', cfg.model.generator)]
-    if cfg.model.get('teacher'):
-        rows.append(('teacher', teacher_generator_cfg(cfg.model.generator,
-                                                      cfg.model.teacher.get('generator', {}))))
+    rows = teacher_and_student_generators(cfg).items()
     print(f'{osp.basename(args.config)}, input {args.shape[0]}x{args.shape[1]}, per generator')
     print(f'{"network":<10} {"type":<16} {"ngf":>4} {"params (M)":>11} {"FLOPs (G)":>10}')
     results = {}
     for name, gen_cfg in rows:
-        params, flops = complexity(gen_cfg, args.shape)
+        params, flops = generator_complexity(gen_cfg, args.shape)
         results[name] = (params, flops)
         print(f'{name:<10} {gen_cfg["type"]:<16} {gen_cfg.get("base_channels", ""):>4} '
               f'{params:>11.3f} {flops:>10.2f}')

@@ -1,0 +1,4 @@
+"""Training hooks of reko-mm."""
+from .attention_vis_hook import AttentionVisHook
+
+__all__ = ['AttentionVisHook']
