@@ -1,5 +1,6 @@
 """Offline FID/KID: the Inception adapter, the estimators on real images, rank-exact gathering."""
 import glob
+import os
 import os.path as osp
 
 import numpy as np
@@ -42,6 +43,27 @@ def test_adapter_preprocessing_and_feature_shape():
     assert torch.allclose(tf_bilinear_resize(flat), torch.full((1, 3, 299, 299), 7.0))
     with pytest.raises(ValueError, match='no class logits'):
         net(imgs, return_features=False)
+
+
+def test_users_own_weights_paths(tmp_path):
+    """inception_path: a fid-helper-style file elsewhere, or a StyleGAN-style TorchScript
+    (Tero Karras' interface: ``model(uint8, return_features=True)``)."""
+    from reko_mm.evaluation import default_inception_path, load_inception
+    own = tmp_path / 'my_inception.pt'
+    os.symlink(default_inception_path(), own)
+    imgs = torch.randint(0, 256, (1, 3, 32, 32), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.equal(load_inception('fid_helper', str(own))(imgs), load_inception()(imgs))
+
+    class TeroLike(torch.nn.Module):
+        def forward(self, x: torch.Tensor, return_features: bool = False) -> torch.Tensor:
+            assert x.dtype == torch.uint8
+            return x.float().mean((2, 3)).repeat(1, 4) if return_features else x.float()
+
+    path = str(tmp_path / 'tero.pt')
+    torch.jit.script(TeroLike()).save(path)
+    feat = load_inception('StyleGAN', path)(imgs.float())
+    assert torch.allclose(feat, imgs.float().mean((2, 3)).repeat(1, 4))
 
 
 def test_kid_estimator_separates_distributions():
