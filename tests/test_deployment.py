@@ -72,7 +72,7 @@ def test_export_bad_inputs(synthetic_reko_ckpts, tmp_path):
 
 
 def test_latency_benchmark_reports_every_runtime():
-    out = run_tool(['tools/analysis_tools/benchmark_latency.py', REKO, '--shape', '32', '32',
+    out = run_tool(['tools/analysis_tools/benchmark_latency.py', REKO, '--shape', '64', '64',
                     '--warmup', '1', '--repeats', '2', '--threads', '1']).stdout
     rows = re.findall(r'^(PyTorch eager|TorchScript|ONNX Runtime)\s+cpu\s+1\s+([\d.]+)\s+'
                       r'([\d.]+)\s+([\d.]+)x\s+([\d.]+)x$', out, re.M)

@@ -113,8 +113,8 @@ def main():
 
     def report(runtime, device, threads, fns):
         med = alternate(fns, args.warmup, args.repeats)
-        print(f'{runtime:<14} {device:<7} {threads:>7} {med["teacher"] * 1e3:>11.1f} '
-              f'{med["student"] * 1e3:>11.1f} {med["teacher"] / med["student"]:>8.2f}x '
+        print(f'{runtime:<14} {device:<7} {threads:>7} {med["teacher"] * 1e3:>11.2f} '
+              f'{med["student"] * 1e3:>11.2f} {med["teacher"] / med["student"]:>8.2f}x '
               f'{flop_ratio:>10.2f}x', flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
