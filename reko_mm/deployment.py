@@ -4,7 +4,6 @@ The exported graphs are the bare generators: input ``(N, 3, H, W)`` RGB in [-1, 
 MMagic's ``DataPreprocessor`` feeds them: ``(bgr[..., ::-1] - 127.5) / 127.5``), output in the
 same range.
 """
-import copy
 import os
 import os.path as osp
 from typing import Dict, List, Optional
@@ -13,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .models import student_model_cfg
+from .models import student_config
 
 
 def load_cfg(config: str, cfg_options: Optional[dict] = None):
@@ -26,14 +25,6 @@ def load_cfg(config: str, cfg_options: Optional[dict] = None):
     return cfg
 
 
-def student_cfg(cfg):
-    """The plain MMagic config of a ReKo config (unchanged for a plain config)."""
-    cfg = copy.deepcopy(cfg)
-    if cfg.model.get('type') == 'TeacherStudentGAN':
-        cfg.model = student_model_cfg(cfg.model)
-    return cfg
-
-
 def load_student(cfg, checkpoint: str) -> nn.Module:
     """Build the plain student of ``cfg`` and load its weights from a (ReKo) checkpoint."""
     from mmengine.registry import init_default_scope
@@ -41,7 +32,7 @@ def load_student(cfg, checkpoint: str) -> nn.Module:
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint)}')
     init_default_scope(cfg.get('default_scope', 'mmagic'))
-    model = MODELS.build(student_cfg(cfg).model)
+    model = MODELS.build(student_config(cfg).model)
     state = torch.load(checkpoint, map_location='cpu', weights_only=False)
     state = state.get('state_dict', state)
     own = model.state_dict()
@@ -66,7 +57,7 @@ def save_plain_checkpoint(model: nn.Module, cfg, src_checkpoint: str, out: str) 
         raise ValueError(f'refusing to overwrite the source checkpoint {src_checkpoint}')
     src = torch.load(src_checkpoint, map_location='cpu', weights_only=False)
     meta = dict(src.get('meta', {})) if isinstance(src, dict) else {}
-    meta['cfg'] = student_cfg(cfg).pretty_text
+    meta['cfg'] = student_config(cfg).pretty_text
     meta['reko_mm'] = dict(exported_from=osp.abspath(src_checkpoint))
     torch.save(dict(meta=meta, state_dict=model.state_dict()), out)
     return out

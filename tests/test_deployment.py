@@ -27,11 +27,12 @@ def test_export_all_formats_match_pytorch(synthetic_unpaired, synthetic_reko_ckp
     # the plain checkpoint holds only what a plain MMagic CycleGAN has, and loads strictly
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
-    from reko_mm.deployment import load_cfg, student_cfg
+    from reko_mm.deployment import load_cfg
+    from reko_mm.models import student_config
     plain = torch.load(tmp_path / 'cyclegan_synthetic_7x.pth', weights_only=False)
     assert not [k for k in plain['state_dict'] if k.startswith('distill_losses')]
     init_default_scope('mmagic')
-    cfg = student_cfg(load_cfg(REKO))
+    cfg = student_config(load_cfg(REKO))
     model = MODELS.build(cfg.model)
     model.load_state_dict(plain['state_dict'], strict=True)
     assert "type='CycleGAN'" in plain['meta']['cfg']

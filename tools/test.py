@@ -23,7 +23,7 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmagic.utils import print_colored_log  # noqa: E402
 
-from reko_mm.models import student_model_cfg  # noqa: E402
+from reko_mm.models import student_config  # noqa: E402
 from reko_mm.utils import check_data_roots  # noqa: E402
 
 
@@ -56,8 +56,7 @@ def prepare_test_cfg(cfg, checkpoint: str):
             f'the config has no {", ".join(missing)}: it defines nothing to evaluate. Use a '
             'config with a test set and metrics (e.g. the configs/reko real-data configs), or '
             'add them with --cfg-options.')
-    if cfg.model.get('type') == 'TeacherStudentGAN':
-        cfg.model = student_model_cfg(cfg.model)
+    cfg = student_config(cfg)
     cfg.load_from = checkpoint
     cfg.resume = False
     return cfg

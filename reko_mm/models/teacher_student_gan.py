@@ -42,6 +42,15 @@ def student_model_cfg(reko_model_cfg: dict) -> dict:
     return cfg
 
 
+def student_config(cfg):
+    """A copy of a whole config with a ``TeacherStudentGAN`` model replaced by its plain
+    student (unchanged for a plain config): what evaluation and export build."""
+    cfg = copy.deepcopy(cfg)
+    if cfg.model.get('type') == 'TeacherStudentGAN':
+        cfg.model = student_model_cfg(cfg.model)
+    return cfg
+
+
 def _supported_student(student_type: str):
     def register(cls):
         _SUPPORTED[student_type] = cls

@@ -62,15 +62,13 @@ def budget_config(args, dataset: dict, base: str, path: str) -> str:
             load = "dict(type='LoadPairedImageFromFile', key='pair', domain_a='A', " \
                    "domain_b='B', color_type='color')"
             loads = [load]
-            keys = "['img_A', 'img_B']"
-            tail = '_base_.train_dataloader.dataset.pipeline[-2:]'
             num_down = max(1, (s - 1).bit_length())  # down to 1x1
             lines.append(f'model = dict(generator=dict(num_down={num_down}))')
         else:
             loads = ["dict(type='LoadImageFromFile', key='img_A', color_type='color')",
                      "dict(type='LoadImageFromFile', key='img_B', color_type='color')"]
-            keys = "['img_A', 'img_B']"
-            tail = '_base_.train_dataloader.dataset.pipeline[-2:]'
+        keys = "['img_A', 'img_B']"
+        tail = '_base_.train_dataloader.dataset.pipeline[-2:]'  # KeyMapper, PackInputs
         resize = (f"dict(type='TransformBroadcaster', mapping={{'img': {keys}}}, "
                   f"auto_remap=True, share_random_params=True, transforms=[dict(type='Resize', "
                   f"scale=({s}, {s}), keys='img', interpolation='bicubic')])")
@@ -171,7 +169,7 @@ def train_arm(args, dataset, arm, seed, teacher_ckpt, py, commands):
     return dict(arm=arm, seed=seed, ckpt=ckpt, cfg=cfg, metrics=metrics, curve=val_curve(work))
 
 
-def sample_grid(args, dataset, runs, out_png, num=4):
+def sample_grid(runs, out_png, num=4):
     """Rows: test images; columns: input | teacher | no-KD | ReKo (first seed of each)."""
     import cv2
     import numpy as np
@@ -271,7 +269,7 @@ def main():
             runs.append(train_arm(args, dataset, arm, seed, teacher['ckpt'], py, commands))
     if args.dry_run:
         return
-    grid = sample_grid(args, dataset, runs, osp.join(args.work_dir, 'samples.png'))
+    grid = sample_grid(runs, osp.join(args.work_dir, 'samples.png'))
     text = summarize(args, dataset, runs, commands, time.time() - t0)
     text += f'\nSample grid (input | teacher | no-KD | ReKo, seed {args.seeds[0]}): {grid}\n'
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
