@@ -65,11 +65,7 @@ def save_plain_checkpoint(model: nn.Module, cfg, src_checkpoint: str, out: str) 
 
 def generator_domains(model: nn.Module) -> Dict[str, str]:
     """``{target_domain: source_domain}`` of every generator of a translation model."""
-    domains = {}
-    for target in model._reachable_domains:
-        others = [d for d in model._related_domains if d != target]
-        domains[target] = others[0]
-    return domains
+    return {target: model.get_other_domains(target)[0] for target in model._reachable_domains}
 
 
 def real_inputs(cfg, model: nn.Module, source_domain: str, num: int) -> torch.Tensor:

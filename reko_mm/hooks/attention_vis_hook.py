@@ -46,7 +46,7 @@ class AttentionVisHook(Hook):
         if not hasattr(model, 'teacher'):
             raise TypeError('AttentionVisHook needs a TeacherStudentGAN model (a ReKo config)')
         domain = self.domain or model._default_domain
-        source = [d for d in model._related_domains if d != domain][0]
+        source = model.get_other_domains(domain)[0]
         if self._image is None or not self.fixed_input:
             img = data_batch['inputs'][f'img_{source}'][0]
             self._image = np.ascontiguousarray(img.permute(1, 2, 0).cpu().numpy()

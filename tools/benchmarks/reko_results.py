@@ -274,8 +274,8 @@ def main():
     text += f'\nSample grid (input | teacher | no-KD | ReKo, seed {args.seeds[0]}): {grid}\n'
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(text)
-    json.dump([{k: v for k, v in r.items()} for r in runs],
-              open(osp.join(args.work_dir, 'results.json'), 'w'), indent=1)
+    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+        json.dump(runs, f, indent=1)
     print(text)
 
 
