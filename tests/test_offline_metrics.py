@@ -114,9 +114,24 @@ def facades_features():
 
 
 def _fid(real, fake):
-    from reko_mm.evaluation import OfflineTransFID
-    return OfflineTransFID._calc_fid(fake.mean(0), np.cov(fake, rowvar=False),
-                                     real.mean(0), np.cov(real, rowvar=False))[0]
+    from reko_mm.evaluation import frechet_distance
+    return frechet_distance(fake.mean(0), np.cov(fake, rowvar=False),
+                            real.mean(0), np.cov(real, rowvar=False))[0]
+
+
+@pytest.mark.parametrize('num', [600, 100])  # full-rank, and fewer samples than dimensions
+def test_frechet_distance_equals_mmagics_sqrtm_version(num):
+    from mmagic.evaluation.metrics import TransFID
+
+    from reko_mm.evaluation import frechet_distance
+    rng = np.random.RandomState(num)
+    a = rng.rand(num, 256) ** 2
+    b = 1.2 * rng.rand(num, 256) ** 2 + 0.05 * rng.rand(256)
+    args = (a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+    ours, reference = frechet_distance(*args), TransFID._calc_fid(*args)
+    assert ours == pytest.approx(reference, rel=1e-6)
+    assert ours[0] > 1.0  # a real difference, not two zeros agreeing
+    assert abs(frechet_distance(*args[:2], *args[:2])[0]) < 1e-6 * np.trace(args[1])
 
 
 def test_fid_on_real_images(facades_features):

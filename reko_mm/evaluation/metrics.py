@@ -251,9 +251,36 @@ class OfflineTransFID(TransFID):
         return metrics[0]
 
     def compute_metrics(self, fake_feats: np.ndarray) -> dict:
-        fid, mean, cov = self._calc_fid(fake_feats.mean(0), np.cov(fake_feats, rowvar=False),
-                                        self.real_mean, self.real_cov)
+        fid, mean, cov = frechet_distance(fake_feats.mean(0), np.cov(fake_feats, rowvar=False),
+                                          self.real_mean, self.real_cov)
         return dict(fid=fid, mean=mean, cov=cov)
+
+
+def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
+    """Square root of a symmetric positive semi-definite matrix (eigenvalues below 0 are
+    rounding and clipped)."""
+    w, v = np.linalg.eigh(cov)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def frechet_distance(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray,
+                     cov2: np.ndarray):
+    """Fréchet distance of two Gaussians: ``(fid, mean term, covariance term)``.
+
+    The value of MMagic's ``TransFID._calc_fid``, computed with symmetric eigen-decompositions:
+    ``Tr sqrt(C1 C2) = Tr sqrt(S C2 S)`` with ``S = sqrt(C1)``, and ``S C2 S`` is symmetric
+    positive semi-definite. ``scipy.linalg.sqrtm`` of the non-symmetric product takes about
+    35 s for 2048 Inception dimensions on 2 CPU cores and is unstable when the covariances are
+    singular (fewer images than dimensions, the usual case); this takes a few seconds and is
+    exact up to rounding.
+    """
+    root = _psd_sqrt(cov1)
+    inner = root @ cov2 @ root
+    eig = np.linalg.eigvalsh((inner + inner.T) / 2)
+    diff = mean1 - mean2
+    mean_term = float(diff @ diff)
+    cov_term = float(np.trace(cov1) + np.trace(cov2) - 2 * np.sqrt(np.clip(eig, 0, None)).sum())
+    return mean_term + cov_term, mean_term, cov_term
 
 
 def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, num_subsets: int = 100,
