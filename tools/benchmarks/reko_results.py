@@ -13,7 +13,8 @@ paper's Table 4 arms: contrastive on all regions, L2 on the crucial regions.
 
 Every command, log and checkpoint is kept under --work-dir; ``results.md`` gets the final
 (last-checkpoint) FID/KID per arm as mean and std over seeds, the FID curves from the
-in-training validations, and a sample grid (teacher / no-KD / ReKo on the same test images).
+in-training validations (table and ``curves.png``), and a sample grid (teacher / no-KD / ReKo
+on the same test images).
 A finished run is not repeated: rerunning the script picks up its results.
 """
 import argparse
@@ -111,9 +112,15 @@ def budget_config(args, dataset: dict, base: str, path: str) -> str:
     return path
 
 
-def run(cmd, log_path, dry_run):
-    """Run ``cmd`` (list) with its output in ``log_path``; skip when done before."""
+def run(cmd, log_path, dry_run, done=False):
+    """Run ``cmd`` (list) with its output in ``log_path``, unless ``done`` before.
+
+    Returns the command line, so that every run's command is listed in the results.
+    """
     line = ' '.join(shlex.quote(c) for c in cmd)
+    if done:
+        print(f'done before, not repeated: {line}\n  log: {log_path}', flush=True)
+        return line
     print(f'$ {line}', flush=True)
     if dry_run:
         return line
@@ -156,15 +163,15 @@ def train_arm(args, dataset, arm, seed, teacher_ckpt, py, commands):
     if arm in ABLATIONS:
         opts.append(ABLATIONS[arm][1])
     ckpt = last_ckpt(work)
-    if ckpt is None or (not args.full and not ckpt.endswith(f'iter_{iters}.pth')):
-        commands.append(run([py, 'tools/train.py', cfg, '--work-dir', work, '--cfg-options']
-                            + opts, osp.join(work, 'train.log'), args.dry_run))
+    trained = ckpt is not None and (args.full or ckpt.endswith(f'iter_{iters}.pth'))
+    commands.append(run([py, 'tools/train.py', cfg, '--work-dir', work, '--cfg-options'] + opts,
+                        osp.join(work, 'train.log'), args.dry_run, done=trained))
+    if not trained:
         ckpt = osp.join(work, f'iter_{iters}.pth') if not args.full else last_ckpt(work)
     out = osp.join(work, 'test_metrics.json')
-    if not osp.exists(out):
-        commands.append(run([py, 'tools/test.py', cfg, ckpt or '<last checkpoint>', '--work-dir',
-                             osp.join(work, 'test'), '--out', out, '--cfg-options'] + opts,
-                            osp.join(work, 'test.log'), args.dry_run))
+    commands.append(run([py, 'tools/test.py', cfg, ckpt or '<last checkpoint>', '--work-dir',
+                         osp.join(work, 'test'), '--out', out, '--cfg-options'] + opts,
+                        osp.join(work, 'test.log'), args.dry_run, done=osp.exists(out)))
     metrics = {} if args.dry_run else json.load(open(out))
     return dict(arm=arm, seed=seed, ckpt=ckpt, cfg=cfg, metrics=metrics, curve=val_curve(work))
 
@@ -198,6 +205,34 @@ def sample_grid(runs, out_png, num=4):
     return out_png
 
 
+def curve_plot(runs, out_png):
+    """FID over training, one panel per FID metric, one line per run (Fig. 6 of the paper)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    keys = sorted({k for r in runs for _, m in r['curve'] for k in m if k.endswith('/fid')})
+    if not keys:
+        return None
+    colors = dict(teacher='black', nokd='tab:blue', reko='tab:red', all_regions='tab:green',
+                  l2_crucial='tab:orange')
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for r in runs:
+            pts = [(it, m[key]) for it, m in r['curve'] if key in m]
+            if pts:
+                name = ARM_NAMES.get(r['arm']) or r['arm']
+                ax.plot(*zip(*pts), marker='o', color=colors.get(r['arm']),
+                        linestyle='--' if r['arm'] == 'teacher' else ('-', ':')[r['seed'] % 2],
+                        label=f'{name}, seed {r["seed"]}')
+        ax.set(title=key.split('/')[0], xlabel='iteration', ylabel='FID (lower is better)')
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+    return out_png
+
+
 def summarize(args, dataset, runs, commands, elapsed):
     keys = sorted({k for r in runs for k in r['metrics'] if k.endswith(('/fid', '/kid'))})
     budget = 'the configs\' own protocol' if args.full else (
@@ -205,7 +240,8 @@ def summarize(args, dataset, runs, commands, elapsed):
         f'{args.student_iters} iterations, batch 1, up to {args.eval_images} test images per '
         'metric')
     lines = [f'# ReKo results: {args.dataset}', '',
-             f'Budget: {budget}; seeds {args.seeds}; {elapsed / 60:.0f} min in all.', '',
+             f'Budget: {budget}; seeds {args.seeds}; this invocation took '
+             f'{elapsed / 60:.0f} min (runs done before are reused, not repeated).', '',
              'Final FID/KID of the last checkpoint (mean +- std over seeds):', '',
              '| arm | ' + ' | '.join(keys) + ' |', '|---' * (len(keys) + 1) + '|']
     order = ['teacher', 'nokd', 'reko'] + [a for a in ABLATIONS]
@@ -270,8 +306,11 @@ def main():
     if args.dry_run:
         return
     grid = sample_grid(runs, osp.join(args.work_dir, 'samples.png'))
+    curves = curve_plot(runs, osp.join(args.work_dir, 'curves.png'))
     text = summarize(args, dataset, runs, commands, time.time() - t0)
     text += f'\nSample grid (input | teacher | no-KD | ReKo, seed {args.seeds[0]}): {grid}\n'
+    if curves:
+        text += f'FID curves: {curves}\n'
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(text)
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
