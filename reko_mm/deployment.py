@@ -1,8 +1,9 @@
 """Student export: a plain MMagic checkpoint, ONNX and TorchScript generators, each checked.
 
-The exported graphs are the bare generators: input ``(N, 3, H, W)`` RGB in [-1, 1] (what
-MMagic's ``DataPreprocessor`` feeds them: ``(bgr[..., ::-1] - 127.5) / 127.5``), output in the
-same range.
+The exported graphs are the bare generators: input ``(N, 3, H, W)`` in [-1, 1], in the channel
+order the model was trained on, output in the same range and order. For MMagic's CycleGAN and
+Pix2Pix configs that is BGR: ``LoadImageFromFile`` reads OpenCV's BGR and their
+``DataPreprocessor`` does not convert it, so the input is ``(bgr - 127.5) / 127.5``.
 """
 import os
 import os.path as osp

@@ -43,6 +43,27 @@ def test_export_all_formats_match_pytorch(synthetic_unpaired, synthetic_reko_ckp
     assert y.shape == (1, 3, 64, 64) and y.abs().max() <= 1
 
 
+def test_generators_take_the_images_in_loaded_bgr_order(synthetic_unpaired):
+    """What docs/deployment.md tells users to feed an exported generator."""
+    import glob
+
+    import cv2
+    import numpy as np
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from reko_mm.deployment import load_cfg, real_inputs
+    from reko_mm.models import student_config
+    init_default_scope('mmagic')
+    cfg = student_config(load_cfg(REKO))
+    cfg.test_dataloader.dataset.data_root = synthetic_unpaired
+    model = MODELS.build(cfg.model)
+    x = real_inputs(cfg, model, 'flat', 1)[0].permute(1, 2, 0).numpy()
+    bgr = cv2.imread(sorted(glob.glob(f'{synthetic_unpaired}/testA/*.png'))[0])
+    assert np.abs(x - (bgr.astype(np.float32) - 127.5) / 127.5).max() < 1e-6
+    assert np.abs(bgr - bgr[:, :, ::-1]).max() > 50  # coloured: a swap would be seen
+
+
 def test_export_refuses_to_overwrite(synthetic_unpaired, synthetic_reko_ckpts, tmp_path):
     from reko_mm.deployment import export_student
     existing = tmp_path / 'cyclegan_synthetic_7x_flat2striped.onnx'

@@ -1,5 +1,6 @@
 """tools/benchmarks/reko_results.py: the arms share one budget, the whole pipeline runs end to
 end on a tiny paired set, and a rerun reuses what is finished."""
+import glob
 import json
 import os.path as osp
 import re
@@ -74,6 +75,11 @@ def test_three_arms_end_to_end_then_rerun_reuses_them(synthetic_paired, tmp_path
     assert table.count('tools/train.py') == 3 and table.count('tools/test.py') == 3
     grid = cv2.imread(str(work / 'samples.png'))
     assert grid.shape == (4 * 64, 4 * 64, 3)  # 4 test images x (input, teacher, no KD, ReKo)
+    # the input column is the first test pair's source half, colours as in the file
+    pair = cv2.imread(sorted(glob.glob(f'{synthetic_paired}/test/*.png'))[0]).astype(float)
+    halves = [pair[:, :64], pair[:, 64:]]
+    assert min(abs(grid[:64, :64] - h).mean() for h in halves) < 2
+    assert min(abs(grid[:64, :64] - h[:, :, ::-1]).mean() for h in halves) > 10
     assert cv2.imread(str(work / 'curves.png')) is not None
 
     ckpt = work / 'reko_seed0' / 'iter_2.pth'

@@ -201,7 +201,9 @@ def sample_grid(runs, out_png, num=4):
         cols.append(y)
     to_img = lambda t: ((t.permute(0, 2, 3, 1).numpy() + 1) * 127.5).clip(0, 255)  # noqa: E731
     rows = [np.concatenate([to_img(c)[i] for c in cols], axis=1) for i in range(len(inputs))]
-    cv2.imwrite(out_png, np.concatenate(rows, axis=0).astype(np.uint8)[:, :, ::-1])
+    # the generators work in the loaded (OpenCV, BGR) channel order: MMagic's CycleGAN and
+    # Pix2Pix preprocessors do not convert it, so the images are written as they are
+    cv2.imwrite(out_png, np.concatenate(rows, axis=0).astype(np.uint8))
     return out_png
 
 

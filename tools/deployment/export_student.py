@@ -5,7 +5,8 @@
 
 Each export is run on the first --num-images real test images of the config's test set
 (ONNX through onnxruntime on CPU) and the max abs difference to PyTorch is printed. The
-generators take (N, 3, H, W) RGB in [-1, 1] and return the same range; see docs/deployment.md.
+generators take (N, 3, H, W) in [-1, 1], BGR for MMagic's CycleGAN / Pix2Pix configs (the
+order they were trained on), and return the same; see docs/deployment.md.
 """
 import argparse
 import os.path as osp
