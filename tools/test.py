@@ -24,7 +24,7 @@ from mmengine.runner import Runner  # noqa: E402
 from mmagic.utils import print_colored_log  # noqa: E402
 
 from reko_mm.models import student_config  # noqa: E402
-from reko_mm.utils import check_data_roots  # noqa: E402
+from reko_mm.utils import check_data_roots, close_process_group  # noqa: E402
 
 
 def parse_args():
@@ -91,6 +91,7 @@ def main():
 
         runner.register_hook(SaveMetricHook(), 'LOWEST')
     runner.test()
+    close_process_group()
 
 
 if __name__ == '__main__':

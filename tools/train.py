@@ -17,7 +17,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmagic.utils import print_colored_log  # noqa: E402
 
-from reko_mm.utils import check_data_roots  # noqa: E402
+from reko_mm.utils import check_data_roots, close_process_group  # noqa: E402
 
 
 def parse_args():
@@ -81,6 +81,7 @@ def main():
     print_colored_log(f'Working directory: {cfg.work_dir}')
     print_colored_log(f'Log directory: {runner._log_dir}')
     runner.train()
+    close_process_group()
     print_colored_log(f'Log saved under {runner._log_dir}')
     print_colored_log(f'Checkpoint saved under {cfg.work_dir}')
 
