@@ -9,7 +9,7 @@ from . import compat
 
 compat.apply_all()
 
-from . import datasets, evaluation, hooks, losses, models, recorders  # noqa: E402,F401
+from . import datasets, engine, evaluation, losses, models, recorders  # noqa: E402,F401
 from .losses import RegionAwareDistillLoss  # noqa: E402
 from .models import TeacherStudentGAN  # noqa: E402
 from .recorders import ModuleOutputRecorder  # noqa: E402

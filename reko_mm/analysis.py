@@ -11,24 +11,27 @@ from .recorders import ModuleOutputRecorder
 
 
 def build_model_from_config(config: str, checkpoint: Optional[str] = None,
-                            cfg_options: Optional[dict] = None) -> nn.Module:
-    """Build ``cfg.model`` in MMagic's scope and load ``checkpoint`` into it (CPU, eval).
+                            cfg_options: Optional[dict] = None,
+                            require_distill: bool = False) -> nn.Module:
+    """Build ``cfg.model`` in MMagic's scope and load ``checkpoint`` into it strictly (CPU, eval).
 
     ``cfg_options`` is a ``{'model.generator.base_channels': 16}`` dict, as mmengine's
-    ``DictAction`` produces from ``--cfg-options``.
+    ``DictAction`` produces from ``--cfg-options``. For a ``TeacherStudentGAN`` the checkpoint's
+    distillation state (projection heads) is loaded too; ``require_distill`` refuses a checkpoint
+    without one (a figure of random heads would be wrong).
     """
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmagic.registry import MODELS
 
+    from .utils import load_checkpoint_strict
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(cfg.model)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+        load_checkpoint_strict(model, checkpoint, config, require_distill=require_distill)
     return model.eval()
 
 
@@ -96,7 +99,7 @@ def teacher_regions(net: nn.Module, layer: str, x: torch.Tensor, k: int, selecto
             if selector.region_selector == 'student_attention':
                 raise ValueError("region_selector='student_attention' needs the student: pass "
                                  'student=(generator, layer)')
-        idx = selector.select_regions(s_feat, feat)[0]
+        idx = selector.select_regions(s_feat, feat, x)[0]
     else:
         idx = att.flatten().topk(min(k, att.numel())).indices
     return att, idx
@@ -147,17 +150,28 @@ def attention_figure(model: nn.Module, img_bgr: np.ndarray, domain: Optional[str
     return np.concatenate([big, heat, boxes], axis=1), stats
 
 
+def reko_term(model: nn.Module) -> str:
+    """The name of the model's ReKo term (a ``RegionAwareDistillLoss``), or a clear error."""
+    if not hasattr(model, 'distill'):
+        raise ValueError('this needs a distillation model (a TeacherStudentGAN config)')
+    names = model.distill.terms_of_type('RegionAwareDistillLoss')
+    if not names:
+        raise ValueError('the config distils no RegionAwareDistillLoss term (terms: '
+                         f'{list(model.distill.terms)}); the ReKo figures need one')
+    return names[0]
+
+
 def _distilled_pair(model: nn.Module, domain: str, layer: Optional[str]):
     """(teacher net, teacher layer, student net, student layer, loss) of a distilled layer."""
-    if not hasattr(model, 'teacher'):
-        raise ValueError('this needs a ReKo model (a TeacherStudentGAN config)')
-    layers = [t for _, t in model.distill_layers]
+    term = reko_term(model)
+    pairs = model.distill.layer_pairs(term)
+    layers = [t for _, t in pairs]
     layer = layer or layers[-1]
     if layer not in layers:
         raise KeyError(f'{layer!r} is not a distilled teacher layer; distilled: {layers}')
-    pair = layers.index(layer)
+    i = layers.index(layer)
     return (model.teacher[domain], layer, model.get_module(model.generators)[domain],
-            model.distill_layers[pair][0], model.distill_losses[f'{domain}_{pair}'])
+            pairs[i][0], model.distill.term(term, domain, i).loss)
 
 
 @torch.no_grad()
@@ -171,7 +185,7 @@ def region_similarity(model: nn.Module, x: torch.Tensor, domain: str,
     t_net, t_layer, s_net, s_layer, loss = _distilled_pair(model, domain, layer)
     t_feat, s_feat = _record(t_net, t_layer, x), _record(s_net, s_layer, x)
     _, _, h, w = t_feat.shape
-    selected = loss.select_regions(s_feat, t_feat)[0]
+    selected = loss.select_regions(s_feat, t_feat, x)[0]
     if region is None:
         pos = int(selected[0])
     else:

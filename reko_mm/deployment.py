@@ -26,28 +26,16 @@ def load_cfg(config: str, cfg_options: Optional[dict] = None):
     return cfg
 
 
-def load_student(cfg, checkpoint: str) -> nn.Module:
-    """Build the plain student of ``cfg`` and load its weights from a (ReKo) checkpoint."""
+def load_student(cfg, checkpoint: str, config_name: str = 'the config') -> nn.Module:
+    """Build the plain student of ``cfg`` and load it strictly from a (ReKo) checkpoint: every key
+    and shape must match (distillation entries of a training checkpoint are not the student)."""
     from mmengine.registry import init_default_scope
     from mmagic.registry import MODELS
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint)}')
+
+    from .utils import load_state_strict
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(student_config(cfg).model)
-    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
-    state = state.get('state_dict', state)
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    if missing:
-        raise KeyError(f'{checkpoint} does not hold this config\'s student: missing '
-                       f'{missing[:5]} ... ({len(missing)} keys); is it the right config?')
-    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs config {tuple(v.shape)}'
-                  for k, v in own.items() if tuple(state[k].shape) != tuple(v.shape)]
-    if mismatched:
-        raise ValueError(f'{checkpoint} was trained with another model size than this config '
-                         f'({len(mismatched)} tensors differ, e.g. {mismatched[0]}); pass the '
-                         'config it was trained with, or the same --cfg-options')
-    model.load_state_dict({k: state[k] for k in own}, strict=True)
+    load_state_strict(model, checkpoint, config_name)
     return model.eval()
 
 
@@ -134,7 +122,7 @@ def export_student(config: str, checkpoint: str, out_dir: str,
     PyTorch on ``num_images`` real test images. Returns ``{file: {'max_abs_diff': ...}}``.
     Existing files are left alone unless ``overwrite``."""
     cfg = load_cfg(config, cfg_options)
-    model = load_student(cfg, checkpoint)
+    model = load_student(cfg, checkpoint, config)
     os.makedirs(out_dir, exist_ok=True)
     name = osp.splitext(osp.basename(config))[0]
     report = {}

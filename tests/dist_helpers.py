@@ -42,3 +42,14 @@ def one_step_worker(rank, world, port, batch, out):
             torch.save({k: v.detach().clone() for k, v in model.module.state_dict().items()}, out)
     finally:
         dist.destroy_process_group()
+
+
+@HOOKS.register_module()
+class RecordLossesHook(Hook):
+    """Append every training iteration's raw outputs (losses) to ``<work_dir>/losses.jsonl``."""
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        import json
+        with open(osp.join(runner.work_dir, 'losses.jsonl'), 'a') as f:
+            f.write(json.dumps(dict(iter=runner.iter + 1,
+                                    **{k: float(v) for k, v in outputs.items()})) + '\n')

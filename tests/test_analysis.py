@@ -74,14 +74,14 @@ def test_similarity_is_cosine_through_the_projector(tmp_path):
     with torch.no_grad():
         t = _record(model.teacher['b'], 'model.6', x)[0].flatten(1).t()
         s = _record(model.generators['b'], 'model.6', x)[0].flatten(1)[:, 3 * stats['w'] + 3]
-        proj = model.distill_losses['b_1'].projector
+        proj = model.distill.term('reko', 'b', 1).loss.projector
         expected = F.normalize(proj(t), dim=-1) @ F.normalize(s, dim=0)
     assert torch.allclose(stats['sim'].flatten(), expected, atol=1e-5)
 
 
 def test_attention_hook_logs_the_figure(tmp_path):
     from mmengine.visualization import Visualizer
-    from reko_mm.hooks import AttentionVisHook
+    from reko_mm.engine import AttentionVisHook
     ckpt, _ = teacher_ckpt(tmp_path, cyclegan_cfg(16))
     model = MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, k=10)).train()
     vis = Visualizer(name='reko_hook_test', vis_backends=[dict(type='LocalVisBackend')],

@@ -87,7 +87,10 @@ def test_export_bad_inputs(synthetic_reko_ckpts, tmp_path):
         export_onnx(GridSample(), torch.rand(1, 3, 8, 8), str(tmp_path / 'g.onnx'), opset=11)
     # a checkpoint of another width than the config
     cfg = load_cfg(REKO, {'model.generator.base_channels': 8})
-    with pytest.raises(ValueError, match='another model size than this config'):
+    with pytest.raises(ValueError, match=r'does not match the model of the config: shapes '
+                                         r'differ: .*its generators have width flat: 6, '
+                                         r'striped: 6; this config builds generators of width '
+                                         r'flat: 8, striped: 8.*nothing was loaded'):
         load_student(cfg, synthetic_reko_ckpts[1])
     with pytest.raises(FileNotFoundError, match='checkpoint not found'):
         load_student(cfg, str(tmp_path / 'missing.pth'))

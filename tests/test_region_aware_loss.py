@@ -35,7 +35,7 @@ def feats(n=3, cs=6, ct=10, h=5, w=4, seed=0):
 
 @pytest.mark.parametrize('selector', ['teacher_attention', 'student_attention', 'random', 'all'])
 @pytest.mark.parametrize('contrastive', [True, False])
-@pytest.mark.parametrize('k', [1, 7, 20])
+@pytest.mark.parametrize('k', [2, 7, 20])
 def test_matches_loop_reference(selector, contrastive, k):
     s, t = feats()
     loss = RegionAwareDistillLoss(6, 10, num_regions=k, temperature=0.1, loss_weight=0.7,
@@ -117,6 +117,22 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match="projector='identity' needs equal channels"):
         RegionAwareDistillLoss(6, 10, projector='identity')
     with pytest.raises(ValueError, match='region_selector must be one of'):
-        RegionAwareDistillLoss(6, 10, region_selector='saliency')
+        RegionAwareDistillLoss(6, 10, region_selector='vgg_gradcam')
+    with pytest.raises(ValueError, match="'saliency' needs the input image"):
+        RegionAwareDistillLoss(6, 10, num_regions=4, region_selector='saliency')(s, t)
     with pytest.raises(ValueError, match='channel mismatch'):
         RegionAwareDistillLoss(5, 10, num_regions=4)(s, t)
+
+
+def test_saliency_selector_uses_the_input_image():
+    """region_selector='saliency' keeps the K most salient cells of the input image."""
+    from reko_mm.losses import saliency_scores
+    s, t = feats(n=2, h=8, w=8, seed=5)
+    g = torch.Generator().manual_seed(2)
+    image = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
+    loss = RegionAwareDistillLoss(6, 10, num_regions=6, region_selector='saliency')
+    idx = loss.select_regions(s, t, image)
+    scores = saliency_scores(image, 8, 8)
+    for n in range(2):
+        assert set(idx[n].tolist()) == set(scores[n].argsort(descending=True)[:6].tolist())
+    assert torch.allclose(loss(s, t, image=image), reference(loss, s, t, idx), atol=1e-5)

@@ -1,11 +1,17 @@
-"""ReKo end to end through tools/train.py: a teacher run, then a student distilled from it."""
+"""Distillation end to end through tools/train.py: checkpoints that are plain students, an exact
+resume, and runs that refuse to overwrite what a user has."""
+import json
+import os
+import os.path as osp
 import re
+import shutil
 
 import pytest
 import torch
 
-from conftest import FAST, data_options, run_tool, train
+from conftest import FAST, ROOT, data_options, run_tool, train
 
+TESTS = osp.dirname(osp.abspath(__file__))
 CASES = {
     'cyclegan': ('configs/reko/synthetic/cyclegan_synthetic_teacher.py',
                  'configs/reko/synthetic/cyclegan_synthetic_7x.py', 'synthetic_unpaired',
@@ -14,60 +20,163 @@ CASES = {
                 'configs/reko/synthetic/pix2pix_synthetic_4x.py', 'synthetic_paired',
                 ['photo'], 'Pix2Pix'),
 }
+TINY = ['model.discriminator.base_channels=8']
+
+
+def tiny_teacher(config, root, work):
+    train(config, work, data_options(root) + TINY + ['model.generator.base_channels=8',
+                                                      'train_cfg.max_iters=2'])
+    return str(work / 'iter_2.pth')
+
+
+def student_opts(root, teacher):
+    return data_options(root) + TINY + ['model.generator.base_channels=4',
+                                        'model.teacher.generator.base_channels=8',
+                                        f'model.teacher.ckpt={teacher}']
 
 
 @pytest.mark.parametrize('case', sorted(CASES))
-def test_distill_end_to_end_and_resume(case, tmp_path, request):
+def test_distilled_checkpoint_is_a_plain_student(case, tmp_path, request):
     teacher_cfg, reko_cfg, data, domains, plain_type = CASES[case]
     root = request.getfixturevalue(data)
-    opts = data_options(root) + ['model.discriminator.base_channels=8']
-    train(teacher_cfg, tmp_path / 'teacher',
-          opts + ['model.generator.base_channels=8', 'train_cfg.max_iters=2'])
-    teacher_ckpt = tmp_path / 'teacher' / 'iter_2.pth'
-    student_opts = opts + ['model.generator.base_channels=4',
-                           'model.teacher.generator.base_channels=8',
-                           f'model.teacher.ckpt={teacher_ckpt}']
-    out = train(reko_cfg, tmp_path / 'student', student_opts + ['train_cfg.max_iters=2'])
+    teacher = tiny_teacher(teacher_cfg, root, tmp_path / 'teacher')
+    out = train(reko_cfg, tmp_path / 'student', student_opts(root, teacher) +
+                ['train_cfg.max_iters=2'])
     for d in domains:
         values = [float(v) for v in re.findall(rf'loss_reko_{d}: ([0-9.]+)', out.stdout)]
         assert len(values) == 2 and all(v > 0 for v in values), out.stdout[-3000:]
     ckpt = torch.load(tmp_path / 'student' / 'iter_2.pth', map_location='cpu',
                       weights_only=False)
-    assert not any(k.startswith('teacher.') for k in ckpt['state_dict'])
-    proj = {k: v for k, v in ckpt['state_dict'].items() if k.startswith('distill_losses.')}
-    assert proj
+    assert ckpt['distill']['terms'] == ['reko'] and ckpt['distill']['state_dict']
 
-    # the student checkpoint loads into the plain MMagic model and gives the same outputs
+    # exactly the keys of the no-KD config's plain MMagic model: it loads strictly
     import reko_mm  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmagic.registry import MODELS
     init_default_scope('mmagic')
-    from reko_mm.models import student_model_cfg
-    cfg = student_model_cfg(Config.fromfile(reko_cfg).model)
+    cfg = Config.fromfile(reko_cfg.replace('.py', '_nokd.py')).model
     assert cfg['type'] == plain_type
     cfg['generator']['base_channels'] = 4
+    cfg['discriminator']['base_channels'] = 8
     plain = MODELS.build(cfg).eval()
-    load_checkpoint(plain, str(tmp_path / 'student' / 'iter_2.pth'), map_location='cpu')
-    x = torch.randn(1, 3, 64, 64)
-    for d in domains:
-        gen_state = {k[len(f'generators.{d}.'):]: v for k, v in ckpt['state_dict'].items()
-                     if k.startswith(f'generators.{d}.')}
-        for k, v in plain.generators[d].state_dict().items():
-            assert torch.equal(v, gen_state[k]), k
-        with torch.no_grad():
-            assert plain.generators[d](x).shape == (1, 3, 64, 64)
+    assert sorted(ckpt['state_dict']) == sorted(plain.state_dict())
+    plain.load_state_dict(ckpt['state_dict'], strict=True)
 
-    # --resume restores the iteration and keeps the frozen projector identical
-    args = ['tools/train.py', reko_cfg, '--work-dir', str(tmp_path / 'student'), '--resume',
-            '--cfg-options'] + FAST + student_opts + ['train_cfg.max_iters=3']
-    out = run_tool(args)
+
+def test_mmagic_own_test_tool_loads_a_reko_checkpoint_cleanly(synthetic_unpaired, tmp_path):
+    """MMagic's tools/test.py (shipped in its wheel) on the no-KD config and a ReKo checkpoint:
+    mmengine reports no missing or unexpected keys."""
+    import mmagic
+    tool = osp.join(osp.dirname(mmagic.__file__), '.mim', 'tools', 'test.py')
+    if not osp.isfile(tool):
+        pytest.skip(f'MMagic has no {tool} here')
+    teacher_cfg, reko_cfg = CASES['cyclegan'][:2]
+    teacher = tiny_teacher(teacher_cfg, synthetic_unpaired, tmp_path / 'teacher')
+    train(reko_cfg, tmp_path / 'student', student_opts(synthetic_unpaired, teacher) +
+          ['train_cfg.max_iters=1'])
+    out = run_tool([tool, reko_cfg.replace('.py', '_nokd.py'), str(tmp_path / 'student' /
+                                                                   'iter_1.pth'),
+                    '--work-dir', str(tmp_path / 'mmagic_test'), '--cfg-options',
+                    f'test_dataloader.dataset.data_root={synthetic_unpaired}',
+                    'model.generator.base_channels=4', 'model.discriminator.base_channels=8',
+                    f'custom_imports.imports=[reko_mm]'],
+                   env=dict(PYTHONPATH=ROOT))
+    assert 'FID-flat-to-striped/fid' in out.stdout, out.stdout[-3000:]
+    assert not re.search(r'missing keys|unexpected key', out.stdout), out.stdout[-3000:]
+
+
+def _losses(work_dir):
+    with open(osp.join(work_dir, 'losses.jsonl')) as f:
+        return {rec['iter']: rec for rec in map(json.loads, f)}
+
+
+def _resume_config(tmp_path):
+    """The synthetic ReKo config plus a hook that records every iteration's raw losses."""
+    wrapper = tmp_path / 'resume_cfg.py'
+    wrapper.write_text(
+        f"_base_ = '{osp.join(ROOT, CASES['cyclegan'][1])}'\n"
+        "custom_imports = dict(imports=['reko_mm', 'dist_helpers'], allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='RecordLossesHook')]\n")
+    return str(wrapper)
+
+
+def test_resume_equals_uninterrupted_training(synthetic_unpaired, tmp_path):
+    """4 iterations in one run == 2, then --resume 2 more: same weights, same losses.
+
+    ExactResumeHook restores what mmengine's resume does not (random generators, CycleGAN's
+    pools of past fakes); without it the flips, the pool draws and hence the losses differ. A
+    pool of 2 fills at the first step, so every later step draws from NumPy's generator between
+    the data pipeline's flips (with MMagic's pool of 50 a 4-step run would never draw)."""
+    env = dict(PYTHONPATH=TESTS + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    config = _resume_config(tmp_path)
+    teacher = tiny_teacher(CASES['cyclegan'][0], synthetic_unpaired, tmp_path / 'teacher')
+    opts = student_opts(synthetic_unpaired, teacher) + ['default_hooks.checkpoint.interval=2',
+                                                        'model.buffer_size=2']
+    train(config, tmp_path / 'straight', opts + ['train_cfg.max_iters=4'], env=env)
+    train(config, tmp_path / 'split', opts + ['train_cfg.max_iters=2'], env=env)
+    out = run_tool(['tools/train.py', config, '--work-dir', str(tmp_path / 'split'), '--resume',
+                    '--cfg-options'] + FAST + opts + ['train_cfg.max_iters=4'], env=env)
     assert 'resumed epoch: 0, iter: 2' in out.stdout
-    resumed = torch.load(tmp_path / 'student' / 'iter_3.pth', map_location='cpu',
-                         weights_only=False)
-    for k, v in proj.items():
-        assert torch.equal(resumed['state_dict'][k], v), k
+    assert 'ExactResumeHook: restored 2 image pools' in out.stdout
+    a = torch.load(tmp_path / 'straight' / 'iter_4.pth', weights_only=False)
+    b = torch.load(tmp_path / 'split' / 'iter_4.pth', weights_only=False)
+    for k, v in a['state_dict'].items():
+        assert torch.allclose(v.float(), b['state_dict'][k].float(), rtol=0, atol=1e-6), k
+    for k, v in a['distill']['state_dict'].items():
+        assert torch.equal(v, b['distill']['state_dict'][k]), k
+    straight, split = _losses(tmp_path / 'straight'), _losses(tmp_path / 'split')
+    assert sorted(split) == [1, 2, 3, 4]
+    for it in (3, 4):
+        for key, value in straight[it].items():
+            assert split[it][key] == pytest.approx(value, rel=1e-6, abs=1e-7), (it, key)
+
+
+def test_resume_restores_the_projector_from_the_checkpoint(synthetic_unpaired, tmp_path):
+    """Resumed under another seed, the model is built with other random heads: the checkpoint's
+    'distill' entry, not the seed, must give them back."""
+    reko_cfg = CASES['cyclegan'][1]
+    teacher = tiny_teacher(CASES['cyclegan'][0], synthetic_unpaired, tmp_path / 'teacher')
+    opts = student_opts(synthetic_unpaired, teacher)
+    train(reko_cfg, tmp_path / 'student', opts + ['train_cfg.max_iters=2'])
+    saved = torch.load(tmp_path / 'student' / 'iter_2.pth', weights_only=False)
+    out = run_tool(['tools/train.py', reko_cfg, '--work-dir', str(tmp_path / 'student'),
+                    '--resume', '--cfg-options'] + FAST + opts +
+                   ['train_cfg.max_iters=3', 'randomness.seed=123'])
+    assert 'resumed epoch: 0, iter: 2' in out.stdout
+    resumed = torch.load(tmp_path / 'student' / 'iter_3.pth', weights_only=False)
+    heads = saved['distill']['state_dict']
+    assert heads
+    for k, v in heads.items():
+        assert torch.equal(resumed['distill']['state_dict'][k], v), k
+
+
+def test_work_dir_is_never_overwritten_silently(synthetic_unpaired, tmp_path):
+    teacher_cfg, reko_cfg = CASES['cyclegan'][:2]
+    teacher = tiny_teacher(teacher_cfg, synthetic_unpaired, tmp_path / 'teacher')
+    before = os.path.getmtime(teacher)
+    # 1. training again into a work_dir with checkpoints, without --resume
+    out = run_tool(['tools/train.py', teacher_cfg, '--work-dir', str(tmp_path / 'teacher'),
+                    '--cfg-options'] + FAST + data_options(synthetic_unpaired) + TINY +
+                   ['model.generator.base_channels=8', 'train_cfg.max_iters=2'], check=False)
+    assert out.returncode != 0
+    assert re.search(r'already holds checkpoints \(iter_2\.pth\) of this config.*--resume.*'
+                     r'--work-dir', out.stdout)
+    # 2. --resume with a different model config
+    out = run_tool(['tools/train.py', teacher_cfg, '--work-dir', str(tmp_path / 'teacher'),
+                    '--resume', '--cfg-options'] + FAST + data_options(synthetic_unpaired) + TINY
+                   + ['model.generator.base_channels=16', 'train_cfg.max_iters=3'], check=False)
+    assert out.returncode != 0
+    assert re.search(r'--resume: the latest checkpoint .* different model config '
+                     r'\(model\.generator\.base_channels: 8 in the checkpoint vs 16 now\)',
+                     out.stdout)
+    # 3. a student run whose work_dir is where its teacher lies
+    out = run_tool(['tools/train.py', reko_cfg, '--work-dir', str(tmp_path / 'teacher'),
+                    '--cfg-options'] + FAST + student_opts(synthetic_unpaired, teacher) +
+                   ['train_cfg.max_iters=2'], check=False)
+    assert out.returncode != 0
+    assert "lies in this run's work_dir" in out.stdout
+    assert os.path.getmtime(teacher) == before
 
 
 def test_missing_teacher_checkpoint_is_named(tmp_path, synthetic_unpaired):

@@ -89,3 +89,26 @@ def test_three_arms_end_to_end_then_rerun_reuses_them(synthetic_paired, tmp_path
     assert out.count('done before, not repeated') == 6
     assert ckpt.stat().st_mtime_ns == stamp
     assert open(work / 'results.md').read().count('tools/train.py') == 3
+
+    # a run that stopped early (its last checkpoint is at iteration 1 of 2) is resumed, not
+    # taken as finished; its stale metrics are scored again
+    import torch
+    ckpt_data = torch.load(ckpt, weights_only=False)
+    ckpt_data['meta']['iter'] = 1
+    torch.save(ckpt_data, work / 'reko_seed0' / 'iter_1.pth')
+    ckpt.unlink()
+    (work / 'reko_seed0' / 'last_checkpoint').write_text(str(work / 'reko_seed0' / 'iter_1.pth'))
+    out = run_tool(args).stdout
+    resumed = [line for line in out.splitlines() if line.startswith('$ ') and 'train.py' in line]
+    assert len(resumed) == 1 and 'reko_seed0' in resumed[0] and '--resume' in resumed[0]
+    assert torch.load(ckpt, weights_only=False)['meta']['iter'] == 2
+    assert out.count('done before, not repeated') == 4  # teacher and no-KD, trained and scored
+
+    # a work dir of another budget is neither reused nor overwritten
+    stamp = ckpt.stat().st_mtime_ns
+    proc = run_tool(args[:-len(TINY)] + ['--size', '32'] + TINY[2:], check=False)
+    assert proc.returncode != 0
+    assert re.search(r'holds a run of another budget or config \(iter_2\.pth; .*'
+                     r'train_dataloader\.dataset\.pipeline.*Delete it, or give another '
+                     r'--work-dir', proc.stdout), proc.stdout[-2000:]
+    assert ckpt.stat().st_mtime_ns == stamp

@@ -2,6 +2,7 @@
 what one process scores (5 test images, so the ranks get unequal shares)."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -78,3 +79,20 @@ def test_bad_inputs_are_named(odd_data, teacher_ckpt, tmp_path):
                    + eval_opts(odd_data, tmp_path / 'x.json') +
                    ['test_evaluator.metrics.0.fake_nums=9'], check=False)
     assert out.returncode != 0 and 'fake_nums=9 but the evaluation dataset has 5' in out.stdout
+
+
+def test_a_checkpoint_of_another_model_is_refused_and_nothing_scored(odd_data, teacher_ckpt,
+                                                                     tmp_path):
+    """The ngf-16 teacher checkpoint given with the ngf-6 student config: an error that names the
+    mismatching keys and what the checkpoint is; exit code 1; no metrics."""
+    out = run_tool(['tools/test.py', REKO, teacher_ckpt, '--work-dir', str(tmp_path / 'w')]
+                   + eval_opts(odd_data, tmp_path / 'm.json'), check=False)
+    assert out.returncode != 0
+    assert re.search(r'does not match the model of configs/reko/synthetic/cyclegan_synthetic_7x'
+                     r'\.py: shapes differ: generators\.\w+\.model\.0\.conv\.weight '
+                     r'\(16, 3, 7, 7\) in the checkpoint vs \(6, 3, 7, 7\) in the config',
+                     out.stdout), out.stdout[-3000:]
+    assert re.search(r'it was saved by a CycleGAN run \(generator ResnetGenerator '
+                     r'base_channels=16\).*this config builds generators of width flat: 6, '
+                     r'striped: 6', out.stdout)
+    assert not (tmp_path / 'm.json').exists()

@@ -7,6 +7,10 @@ Same interface as MMagic's tools/test.py. For a ReKo config (``TeacherStudentGAN
 alone is evaluated: the model is built as the plain MMagic CycleGAN/Pix2Pix it is, so the teacher
 checkpoint is not needed. The checkpoint is the last one you trained, not the best of a run (see
 docs/evaluation.md).
+
+The checkpoint is loaded strictly: every key and shape must match the config's model, or the
+tool stops (exit code 1) with the first mismatching keys and what the checkpoint seems to be
+(e.g. a teacher checkpoint given with a student config). Nothing is scored then.
 """
 import argparse
 import os
@@ -20,11 +24,12 @@ import mmengine  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
+from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmagic.utils import print_colored_log  # noqa: E402
 
 from reko_mm.models import student_config  # noqa: E402
-from reko_mm.utils import check_data_roots, close_process_group  # noqa: E402
+from reko_mm.utils import check_data_roots, close_process_group, load_state_strict  # noqa: E402
 
 
 def parse_args():
@@ -57,7 +62,7 @@ def prepare_test_cfg(cfg, checkpoint: str):
             'config with a test set and metrics (e.g. the configs/reko real-data configs), or '
             'add them with --cfg-options.')
     cfg = student_config(cfg)
-    cfg.load_from = checkpoint
+    cfg.load_from = None  # loaded strictly by main(), not by mmengine's lenient loader
     cfg.resume = False
     return cfg
 
@@ -78,6 +83,9 @@ def main():
     check_data_roots(cfg, keys=('test_dataloader',))
 
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    load_state_strict(model, args.checkpoint, config_name=args.config)
+    print_colored_log(f'Loaded {args.checkpoint} strictly into the model of {args.config}')
     print_colored_log(f'Working directory: {cfg.work_dir}')
     print_colored_log(f'Log directory: {runner._log_dir}')
     if args.out:

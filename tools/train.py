@@ -3,7 +3,13 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume] [--cfg-options k=v ...]
 
 Same interface as MMagic's tools/train.py; it also imports reko_mm (registering the ReKo
-components and applying reko_mm.compat) and checks the config's dataset folders first.
+components and applying reko_mm.compat), checks the config's dataset folders and refuses to
+overwrite checkpoints already in the work_dir (use --resume, or a new --work-dir), and adds the
+checkpoint hooks: ExactResumeHook (random states and image pools, so --resume continues exactly)
+and, for a TeacherStudentGAN, DistillCheckpointHook (the distillation's state).
+
+--amp switches every optimizer of the config to mixed precision (AutocastOptimWrapper: float16
+on a GPU by default, bfloat16 on a CPU); --amp-dtype picks the type.
 """
 import argparse
 import os
@@ -17,7 +23,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmagic.utils import print_colored_log  # noqa: E402
 
-from reko_mm.utils import check_data_roots, close_process_group  # noqa: E402
+from reko_mm.engine import AMP_DTYPES, add_checkpoint_hooks, enable_amp  # noqa: E402
+from reko_mm.utils import check_data_roots, check_work_dir, close_process_group  # noqa: E402
 
 
 def parse_args():
@@ -27,7 +34,10 @@ def parse_args():
     parser.add_argument('--resume', action='store_true',
                         help='resume from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true', default=False,
-                        help='enable automatic-mixed-precision training')
+                        help='mixed-precision training for every optimizer of the config')
+    parser.add_argument('--amp-dtype', choices=AMP_DTYPES, default=None,
+                        help='autocast type with --amp (default: float16 on a GPU, bfloat16 on a '
+                        'CPU, the only CPU type)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='enable automatically scaling LR')
     parser.add_argument(
@@ -43,19 +53,6 @@ def parse_args():
     return args
 
 
-def enable_amp(cfg):
-    """Switch every OptimWrapper of the config to AmpOptimWrapper."""
-    wrappers = [cfg.optim_wrapper] if 'type' in cfg.optim_wrapper else [
-        v for v in cfg.optim_wrapper.values() if isinstance(v, dict) and 'type' in v]
-    for wrapper in wrappers:
-        if wrapper.type == 'AmpOptimWrapper':
-            continue
-        if wrapper.type != 'OptimWrapper':
-            raise ValueError(f'--amp needs OptimWrapper, got {wrapper.type}')
-        wrapper.type = 'AmpOptimWrapper'
-        wrapper.loss_scale = 'dynamic'
-
-
 def main():
     args = parse_args()
     if not osp.isfile(args.config):
@@ -69,13 +66,19 @@ def main():
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp_dtype and not args.amp:
+        raise ValueError('--amp-dtype has no effect without --amp')
     if args.amp:
-        enable_amp(cfg)
+        n = enable_amp(cfg, args.amp_dtype)
+        print_colored_log(f'--amp: {n} optimizer wrapper(s) switched to AutocastOptimWrapper '
+                          f'({args.amp_dtype or "float16 on a GPU, bfloat16 on a CPU"})')
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
     if args.resume:
         cfg.resume = True
     check_data_roots(cfg, keys=('train_dataloader', 'val_dataloader'))
+    check_work_dir(cfg, resume=args.resume)
+    add_checkpoint_hooks(cfg)
 
     runner = Runner.from_cfg(cfg)
     print_colored_log(f'Working directory: {cfg.work_dir}')

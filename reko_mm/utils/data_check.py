@@ -1,6 +1,10 @@
-"""Fail early, with the path and the expected layout, when a config's dataset folder is missing."""
+"""Fail early, with the path and the expected layout, when a config's dataset folder is missing
+or holds no images."""
+import os
 import os.path as osp
 from typing import List
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.tif', '.tiff')
 
 _LAYOUTS = {
     'UnpairedImageDataset': (
@@ -41,15 +45,28 @@ def check_data_roots(cfg, keys=LOADER_KEYS) -> None:
         args = (ds['data_root'], bool(ds.get('test_mode', False)))
         if ds.get('type') == 'PairedImageDataset':
             args += (ds.get('test_dir', 'test'),)
-        missing = [f for f in folders_of(*args) if not osp.isdir(f)]
+        folders = folders_of(*args)
+        missing = [f for f in folders if not osp.isdir(f)]
+        empty = [f for f in folders if osp.isdir(f) and not _has_images(f)]
         if missing:
             problems.append(f'{key}.dataset.data_root={ds["data_root"]!r}: missing '
                             f'{", ".join(osp.abspath(m) for m in missing)} (expected the '
                             f'{description})')
+        if empty:
+            problems.append(f'{key}.dataset.data_root={ds["data_root"]!r}: '
+                            f'{", ".join(osp.abspath(m) for m in empty)} holds no images '
+                            f'({"/".join(IMG_EXTENSIONS)}); expected the {description}')
     if problems:
         raise FileNotFoundError(
-            'dataset folders not found:\n  ' + '\n  '.join(problems) +
+            'dataset folders missing or empty:\n  ' + '\n  '.join(problems) +
             '\nPoint the config at your data with --cfg-options ' +
             ' '.join(f'{key}.dataset.data_root=...' for key in keys) +
             ', or generate the synthetic set with '
             'python tools/dataset_converters/make_synthetic.py.')
+
+
+def _has_images(folder: str) -> bool:
+    for _, _, files in os.walk(folder):
+        if any(f.lower().endswith(IMG_EXTENSIONS) for f in files):
+            return True
+    return False

@@ -35,7 +35,8 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
-    model = build_model_from_config(args.config, args.checkpoint, args.cfg_options)
+    model = build_model_from_config(args.config, args.checkpoint, args.cfg_options,
+                                    require_distill=True)
     img = cv2.imread(args.image, cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(f'cannot read image {args.image}')

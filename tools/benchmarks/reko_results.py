@@ -138,6 +138,56 @@ def last_ckpt(work_dir):
     return max(ckpts, key=lambda p: int(osp.basename(p)[5:-4])) if ckpts else None
 
 
+def _differences(a, b, path, out):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            _differences(a.get(k), b.get(k), f'{path}.{k}', out)
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            _differences(x, y, f'{path}[{i}]', out)
+    elif a != b:
+        out.append(f'{path}: {a!r} then, {b!r} now')
+    return out
+
+
+def run_state(work, cfg_path, opts, iters):
+    """('done' | 'partial' | 'new', last checkpoint) of an arm's work dir.
+
+    'done' only when the last checkpoint reached the budget's iteration count and was trained
+    with the same model, data pipeline and schedule as the budget config now asks for;
+    'partial' (resumed) when it stopped earlier with the same config. A run of another budget
+    (stale) stops the script: it is not reused, and not overwritten.
+    """
+    ckpt = last_ckpt(work)
+    if ckpt is None:
+        return 'new', None
+    import argparse as _argparse
+
+    import torch
+    from mmengine.config import Config, DictAction
+    meta = torch.load(ckpt, map_location='cpu', weights_only=False).get('meta', {})
+    parser = _argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    want = Config.fromfile(cfg_path)
+    want.merge_from_dict(parser.parse_args(['--o'] + opts).o)
+    sys.path.insert(0, ROOT)
+    from reko_mm.utils.checkpoint import config_from_text
+    saved = config_from_text(meta['cfg'])
+    diffs = []
+    for key in ('model', 'train_cfg'):
+        _differences(saved.get(key), want.get(key), key, diffs)
+    _differences(saved.train_dataloader.get('dataset'), want.train_dataloader.get('dataset'),
+                 'train_dataloader.dataset', diffs)
+    diffs = [d for d in diffs if not d.startswith('model.teacher.ckpt')]
+    if diffs:
+        sys.exit(f'{work} holds a run of another budget or config ({osp.basename(ckpt)}; '
+                 f'{"; ".join(diffs[:4])}): it is neither reused nor overwritten. Delete it, '
+                 'or give another --work-dir.')
+    if iters is None or meta.get('iter') == iters:
+        return 'done', ckpt
+    return 'partial', ckpt
+
+
 def val_curve(work_dir):
     """[(iter, {metric: value})] from the in-training validations in mmengine's scalars.json."""
     curve = []
@@ -162,16 +212,20 @@ def train_arm(args, dataset, arm, seed, teacher_ckpt, py, commands):
         opts.append(f'model.teacher.ckpt={teacher_ckpt}')
     if arm in ABLATIONS:
         opts.append(ABLATIONS[arm][1])
-    ckpt = last_ckpt(work)
-    trained = ckpt is not None and (args.full or ckpt.endswith(f'iter_{iters}.pth'))
-    commands.append(run([py, 'tools/train.py', cfg, '--work-dir', work, '--cfg-options'] + opts,
-                        osp.join(work, 'train.log'), args.dry_run, done=trained))
-    if not trained:
+    state, ckpt = run_state(work, cfg, opts, None if args.full else iters)
+    resume = ['--resume'] if state == 'partial' else []
+    commands.append(run([py, 'tools/train.py', cfg, '--work-dir', work] + resume +
+                        ['--cfg-options'] + opts, osp.join(work, 'train.log'), args.dry_run,
+                        done=state == 'done'))
+    if state != 'done':
         ckpt = osp.join(work, f'iter_{iters}.pth') if not args.full else last_ckpt(work)
     out = osp.join(work, 'test_metrics.json')
+    # metrics are reused only if they were computed after the checkpoint was written
+    scored = osp.exists(out) and ckpt is not None and osp.exists(ckpt) and \
+        osp.getmtime(out) >= osp.getmtime(ckpt)
     commands.append(run([py, 'tools/test.py', cfg, ckpt or '<last checkpoint>', '--work-dir',
                          osp.join(work, 'test'), '--out', out, '--cfg-options'] + opts,
-                        osp.join(work, 'test.log'), args.dry_run, done=osp.exists(out)))
+                        osp.join(work, 'test.log'), args.dry_run, done=scored))
     metrics = {} if args.dry_run else json.load(open(out))
     return dict(arm=arm, seed=seed, ckpt=ckpt, cfg=cfg, metrics=metrics, curve=val_curve(work))
 

@@ -1,0 +1,8 @@
+# ReKo + GCC's losses (the paper's 'Ours + Li et al.', Table 2) on the 4x Pix2Pix student on
+# edges2shoes (the paper's Table 2 setting).
+# ReKo as in pix2pix_edges2shoes_4x.py, with these terms added (each logged as
+# loss_<term>_<domain>).
+_base_ = ['./pix2pix_edges2shoes_4x.py', './_base_/methods/gcc.py']
+model = dict(distill=dict(losses=_base_.gcc_unet_losses, feature_nets=_base_.gcc_feature_nets))
+# The adapters (and loss parameters) train with the student.
+optim_wrapper = _base_.distill_parts_trained

@@ -1,0 +1,5 @@
+# CAT's kernel-alignment distillation (Jin et al., CVPR 2021) on the quick-start CycleGAN student
+# on the synthetic set.
+# Teacher, data and schedule as in cyclegan_synthetic_7x.py (ReKo), whose distillation it replaces.
+_base_ = ['./cyclegan_synthetic_7x.py', '../_base_/methods/cat.py']
+model = dict(distill=dict(_delete_=True, losses=_base_.cat_resnet_losses))

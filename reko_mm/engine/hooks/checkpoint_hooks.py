@@ -1,0 +1,146 @@
+"""What mmengine's checkpoints leave out: the distillation's state, and what an exact resume
+needs (random number generators, CycleGAN's image pools)."""
+import random
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner.checkpoint import weights_to_cpu
+
+from mmagic.registry import HOOKS
+
+
+def _unwrap(runner):
+    return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+
+@HOOKS.register_module()
+class DistillCheckpointHook(Hook):
+    """Saves a ``TeacherStudentGAN``'s distillation state in the checkpoint's own ``'distill'``
+    entry and restores it on ``--resume``.
+
+    The model's ``state_dict`` is the plain student's (it strict-loads into the no-KD config), so
+    the frozen projection heads, trained connectors and loss parameters travel here instead,
+    with the run's distillation label (its terms, and any switched off). A checkpoint of a
+    different distillation config is refused on resume. ``tools/train.py`` adds this hook to
+    every ``TeacherStudentGAN`` config; the model refuses to train without it.
+    """
+    priority = 'VERY_HIGH'
+
+    def before_run(self, runner) -> None:
+        model = _unwrap(runner)
+        if hasattr(model, 'register_distill_state_saver'):
+            model.register_distill_state_saver(type(self).__name__)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = _unwrap(runner)
+        if not hasattr(model, 'distill'):
+            return
+        checkpoint['distill'] = dict(
+            state_dict=weights_to_cpu(model.distill.state_dict()), label=model.distill.label,
+            terms=list(model.distill.terms), disabled_terms=dict(model.distill.disabled_terms))
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = _unwrap(runner)
+        entry = checkpoint.get('distill')
+        if not hasattr(model, 'distill') or entry is None:
+            return
+        try:
+            model.load_distill_state_dict(entry['state_dict'], source='the checkpoint')
+        except ValueError:
+            if getattr(runner, '_resume', True):
+                raise
+            print_log("load_from: the checkpoint's distillation state belongs to another "
+                      'distillation config; only the student weights are loaded', 
+                      logger='current', level=30)
+
+
+class _RestoreBeforeItem:
+    """Wraps the train loop's data iterator: after ``skip`` items (mmengine's resume replays
+    the batches already trained), call ``restore`` once, then hand out the next item."""
+
+    def __init__(self, iterator, skip: int, restore: Callable[[], None]):
+        self._iterator = iterator
+        self._left = skip
+        self._restore: Optional[Callable[[], None]] = restore
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._restore is not None and self._left <= 0:
+            self._restore()
+            self._restore = None
+        self._left -= 1
+        return next(self._iterator)
+
+    def __getattr__(self, name):
+        return getattr(self._iterator, name)
+
+
+def rng_state() -> dict:
+    state = dict(python=random.getstate(), numpy=np.random.get_state(),
+                 torch=torch.get_rng_state())
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state['python'])
+    np.random.set_state(state['numpy'])
+    torch.set_rng_state(state['torch'])
+    if state.get('cuda') is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+@HOOKS.register_module()
+class ExactResumeHook(Hook):
+    """Makes ``--resume`` continue exactly as the uninterrupted run would have.
+
+    mmengine restores weights, optimizers, schedulers and the iteration, then replays the data
+    loader up to that iteration; it does not restore the random number generators (Python,
+    NumPy, torch), nor CycleGAN's pools of past fakes (``image_buffers``), so a resumed run
+    draws other augmentations, other pool images and other random regions than the run it
+    continues. This hook saves both in the checkpoint's ``'resume_state'`` entry and restores
+    them: the pools when training starts, the generators just after the data loader's replay
+    (where the uninterrupted run was when it saved). Exact for one process; with several, the
+    states saved are rank 0's. ``tools/train.py`` adds it to every config.
+    """
+    priority = 'VERY_LOW'
+
+    def __init__(self):
+        self._pending: Optional[dict] = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = _unwrap(runner)
+        pools = {}
+        for domain, pool in getattr(model, 'image_buffers', {}).items():
+            if getattr(pool, 'buffer_size', 0) > 0:
+                pools[domain] = dict(img_num=pool.img_num,
+                                     images=[t.detach().cpu() for t in pool.image_buffer])
+        checkpoint['resume_state'] = dict(iter=checkpoint['meta']['iter'], rng=rng_state(),
+                                          image_buffers=pools)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._pending = checkpoint.get('resume_state')
+
+    def before_train(self, runner) -> None:
+        state, self._pending = self._pending, None
+        if not state or runner.iter == 0 or runner.iter != state['iter']:
+            return  # a fresh run, or load_from: nothing to continue
+        model = _unwrap(runner)
+        device = next(model.parameters()).device
+        for domain, saved in state['image_buffers'].items():
+            pool = model.image_buffers[domain]
+            pool.img_num = saved['img_num']
+            pool.image_buffer = [t.to(device) for t in saved['images']]
+        loop = runner.train_loop
+        loop.dataloader_iterator = _RestoreBeforeItem(
+            loop.dataloader_iterator, runner.iter, lambda: set_rng_state(state['rng']))
+        print_log(f'ExactResumeHook: restored {len(state["image_buffers"])} image pools; the '
+                  f'random generators are restored after the data loader replays {runner.iter} '
+                  'batches', logger='current')

@@ -1,0 +1,151 @@
+"""Strict loading of a checkpoint a user names: the model it was trained as, or a clear error.
+
+mmengine loads non-strictly and only warns, so a checkpoint of another model (a teacher given to
+a student config) is scored as a partly random network. Here every key and shape must match;
+otherwise the error names the first mismatching keys and what the checkpoint seems to be.
+"""
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import _load_checkpoint
+
+# Keys a reko-mm training checkpoint may hold besides the student (older releases kept ReKo's
+# heads under distill_losses.*; save_in_ckpt=True keeps the teacher).
+NON_STUDENT_PREFIXES = ('distill_losses.', 'distill.', 'teacher.')
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint whose keys or shapes do not match the model built from the config."""
+
+
+def _generator_widths(state: Dict[str, torch.Tensor]) -> Dict[str, int]:
+    """Output channels of each generator's first convolution (its ``base_channels``)."""
+    widths = {}
+    for key, value in state.items():
+        parts = key.split('.')
+        if parts[0] == 'generators' and len(parts) > 2 and value.dim() == 4 and \
+                parts[1] not in widths:
+            widths[parts[1]] = int(value.shape[0])
+    return widths
+
+
+def config_from_text(text: str):
+    """A saved config (``meta['cfg']`` of a checkpoint), parsed without importing its
+    ``custom_imports`` (they may not be importable here)."""
+    import tempfile
+
+    from mmengine.config import Config
+    with tempfile.NamedTemporaryFile('w', suffix='.py', delete=False) as f:
+        f.write(text)
+    try:
+        return Config.fromfile(f.name, import_custom_modules=False)
+    finally:
+        os.remove(f.name)
+
+
+def describe_checkpoint(checkpoint: dict, state: Dict[str, torch.Tensor]) -> str:
+    """What a checkpoint seems to be: its config's model, work dir and generator width."""
+    bits = []
+    cfg_text = (checkpoint.get('meta') or {}).get('cfg') if isinstance(checkpoint, dict) else None
+    if cfg_text:
+        try:
+            cfg = config_from_text(cfg_text)
+            model = cfg.model
+            kind = model.get('student_type') or model.get('type')
+            gen = model.get('generator', {})
+            bits.append(f"it was saved by a {kind} run (generator {gen.get('type')} "
+                        f"base_channels={gen.get('base_channels')}) in work_dir "
+                        f"{cfg.get('work_dir')!r}")
+        except Exception:  # an unreadable config is no reason to hide the real error
+            pass
+    widths = _generator_widths(state)
+    if widths:
+        bits.append('its generators have width ' + ', '.join(
+            f'{d}: {w}' for d, w in sorted(widths.items())))
+    return '; '.join(bits) or 'it holds no MMagic translation generators'
+
+
+def load_state_strict(model: nn.Module, checkpoint_path: str, config_name: str = 'the config',
+                      map_location='cpu') -> dict:
+    """Load ``checkpoint_path`` into ``model`` with every key and shape matching; return the
+    checkpoint. Distillation keys of a reko-mm training checkpoint are not part of a plain
+    student and are skipped with a log line. Raises :class:`CheckpointMismatchError`."""
+    if not osp.isfile(checkpoint_path):
+        raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint_path)}')
+    checkpoint = _load_checkpoint(checkpoint_path, map_location=map_location)
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    extras = {k: state.pop(k) for k in list(state) if k.startswith(NON_STUDENT_PREFIXES)}
+    if extras and not hasattr(model, 'distill'):
+        print_log(f'{checkpoint_path}: skipped {len(extras)} keys that are not part of the '
+                  f'student ({sorted({k.split(".", 1)[0] for k in extras})}: distillation parts '
+                  'of a reko-mm training checkpoint)', logger='current')
+        extras = {}
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    # weights first: their shapes say most about the architecture
+    wrong = sorted((k for k in set(own) & set(state)
+                    if tuple(own[k].shape) != tuple(state[k].shape)),
+                   key=lambda k: (own[k].dim() < 2, k))
+    if missing or unexpected or wrong:
+        detail = []
+        if wrong:
+            detail.append('shapes differ: ' + '; '.join(
+                f'{k} {tuple(state[k].shape)} in the checkpoint vs {tuple(own[k].shape)} in the '
+                'config' for k in wrong[:3]) + (f' (and {len(wrong) - 3} more)' if len(wrong) > 3
+                                                  else ''))
+        if missing:
+            detail.append(f'missing from the checkpoint: {missing[:3]}' +
+                          (f' (and {len(missing) - 3} more)' if len(missing) > 3 else ''))
+        if unexpected:
+            detail.append(f'not in the config: {unexpected[:3]}' +
+                          (f' (and {len(unexpected) - 3} more)' if len(unexpected) > 3 else ''))
+        own_widths = _generator_widths(own)
+        raise CheckpointMismatchError(
+            f'checkpoint {checkpoint_path} does not match the model of {config_name}: '
+            + '. '.join(detail) + f'. The checkpoint does not belong to this config: '
+            f'{describe_checkpoint(checkpoint, state)}; this config builds generators of width '
+            + ', '.join(f'{d}: {w}' for d, w in sorted(own_widths.items())) +
+            '. Pass the config the checkpoint was trained with (or the same --cfg-options); '
+            'nothing was loaded.')
+    # A TeacherStudentGAN reads its own extras (a saved teacher, older ReKo heads).
+    model.load_state_dict(dict(state, **extras), strict=True)
+    return checkpoint
+
+
+def load_distill_state(model: nn.Module, checkpoint: dict, checkpoint_path: str,
+                       required: bool = False) -> bool:
+    """Load a checkpoint's ``'distill'`` entry into a ``TeacherStudentGAN``; True if loaded.
+
+    Older reko-mm checkpoints kept the heads in the state_dict; ``load_state_strict`` of a
+    ``TeacherStudentGAN`` reads those itself. ``required``: refuse a checkpoint without either.
+    """
+    if not hasattr(model, 'distill'):
+        return False
+    entry = checkpoint.get('distill') if isinstance(checkpoint, dict) else None
+    if entry is not None:
+        model.load_distill_state_dict(entry['state_dict'], source=checkpoint_path)
+        return True
+    state = checkpoint.get('state_dict', {}) if isinstance(checkpoint, dict) else {}
+    if any(k.startswith('distill_losses.') for k in state):
+        return True  # read by the model's load_state_dict pre-hook
+    if required:
+        raise ValueError(
+            f'{checkpoint_path} holds no distillation state (no "distill" entry): it is not a '
+            'checkpoint of a TeacherStudentGAN run, so its projection heads are unknown. Give the '
+            'checkpoint of a distillation run.')
+    return False
+
+
+def load_checkpoint_strict(model: nn.Module, checkpoint_path: str,
+                           config_name: str = 'the config',
+                           require_distill: Optional[bool] = None) -> dict:
+    """:func:`load_state_strict`, then the distillation state of a ``TeacherStudentGAN``."""
+    checkpoint = load_state_strict(model, checkpoint_path, config_name)
+    load_distill_state(model, checkpoint, checkpoint_path, required=bool(require_distill))
+    return checkpoint
