@@ -21,6 +21,9 @@ class DumpRankParamsHook(Hook):
         state = {}
         for k, v in model.state_dict(keep_vars=False).items():
             state[k.replace('.module.', '.')] = v.detach().cpu().clone()
+        if hasattr(model, 'distill'):  # kept out of the student's state_dict
+            for k, v in model.distill.state_dict().items():
+                state[f'distill.{k}'] = v.detach().cpu().clone()
         rank = dist.get_rank() if dist.is_initialized() else 0
         os.makedirs(self.out_dir, exist_ok=True)
         torch.save(state, osp.join(self.out_dir, f'rank{rank}.pth'))

@@ -1,27 +1,39 @@
-"""get_flops.py reproduces the paper's params/FLOPs table for the shipped configs (256x256)."""
+"""get_flops.py against the paper's own figures (Tables 1-2, 256x256 inputs)."""
 import re
 
 import pytest
 
 from conftest import run_tool
 
-# (student params M, student FLOPs G, teacher params M, teacher FLOPs G); the paper reports
-# 1.61/7.29, 0.72/3.35 vs 11.38/49.64 (CycleGAN) and 13.61/1.56 vs 54.41/6.06 (Pix2Pix).
-EXPECTED = {
-    'cyclegan_horse2zebra_7x': (1.606, 7.31, 11.378, 49.68),
-    'cyclegan_horse2zebra_16x': (0.716, 3.36, 11.378, 49.68),
-    'pix2pix_edges2shoes_4x': (13.608, 1.55, 54.414, 6.05),
+# The paper's reported numbers: (student params M, FLOPs G, teacher params M, FLOPs G,
+# compression x, acceleration x). Params are printed to 2 decimals; the ratios are the paper's.
+PAPER = {
+    'cyclegan_horse2zebra_7x': (1.61, 7.29, 11.38, 49.64, 7.08, 6.80),
+    'cyclegan_horse2zebra_16x': (0.72, 3.35, 11.38, 49.64, 15.81, 14.82),
+    'pix2pix_edges2shoes_4x': (13.61, 1.56, 54.41, 6.06, None, None),
 }
 
 
-@pytest.mark.parametrize('name', sorted(EXPECTED))
-def test_params_flops_and_ratios(name):
+@pytest.mark.parametrize('name', sorted(PAPER))
+def test_params_and_flops_reproduce_the_paper(name):
     out = run_tool(['tools/analysis_tools/get_flops.py', f'configs/reko/{name}.py']).stdout
     rows = {m[0]: (float(m[1]), float(m[2])) for m in
             re.findall(r'^(student|teacher)\s+\w+\s+\d+\s+([\d.]+)\s+([\d.]+)$', out, re.M)}
-    sp, sf, tp, tf = EXPECTED[name]
-    assert rows['student'] == pytest.approx((sp, sf), abs=0.01)
-    assert rows['teacher'] == pytest.approx((tp, tf), abs=0.01)
+    sp, sf, tp, tf, compression, acceleration = PAPER[name]
+    # parameters: equal within the paper's rounding to 2 decimals
+    assert rows['student'][0] == pytest.approx(sp, abs=0.005)
+    assert rows['teacher'][0] == pytest.approx(tp, abs=0.005)
+    # FLOPs: within 1 % (the counters differ in which element-wise ops they count: mmengine
+    # skips instance norm and tanh; the paper does not say what it used)
+    assert rows['student'][1] == pytest.approx(sf, rel=0.01)
+    assert rows['teacher'][1] == pytest.approx(tf, rel=0.01)
     ratio = re.search(r'compression ([\d.]+)x \(params\), acceleration ([\d.]+)x', out)
-    assert float(ratio.group(1)) == pytest.approx(tp / sp, abs=0.01)
-    assert float(ratio.group(2)) == pytest.approx(tf / sf, rel=0.01)
+    measured_c, measured_a = float(ratio.group(1)), float(ratio.group(2))
+    assert measured_c == pytest.approx(rows['teacher'][0] / rows['student'][0], rel=0.001)
+    assert measured_a == pytest.approx(rows['teacher'][1] / rows['student'][1], rel=0.01)
+    if acceleration is not None:
+        assert measured_a == pytest.approx(acceleration, rel=0.01)
+    if compression is not None:
+        # within 1 %: for ngf 16 the paper's 15.81x is its rounded counts' quotient
+        # (11.38 / 0.72); the exact counts give 15.90x (docs/benchmarks.md)
+        assert measured_c == pytest.approx(compression, rel=0.01)

@@ -159,3 +159,20 @@ def test_kid_on_real_images(facades_features):
     print('KID', kid)
     assert kid['real'] < kid['blur1'] < kid['blur4'] < kid['noise']
     assert abs(kid['real']) < 0.25 * kid['blur4']
+
+
+def test_every_rank_runs_the_same_number_of_batches():
+    """106 test images, batch 4, 12 ranks: the strided shares (9 or 8 images) are padded so no
+    rank runs a batch the others do not (SyncBatchNorm in Pix2Pix's train-mode evaluation would
+    wait forever); after dropping repeats, every image is scored exactly once."""
+    import math
+    from reko_mm.evaluation.metrics import _assemble, rank_indices
+    total, world, batch = 106, 12, 4
+    shares = [rank_indices(total, r, world) for r in range(world)]
+    assert {math.ceil(len(s) / batch) for s in shares} == {3}
+    assert {len(s) for s in shares} == {9}
+    parts = [[(i, torch.full((1, 1), float(i))) for i in s] for s in shares]
+    feats = _assemble(parts, total, 'test')
+    assert feats.flatten().tolist() == [float(i) for i in range(total)]
+    # more ranks than images: every rank still gets one batch
+    assert [rank_indices(3, r, 5) for r in range(5)] == [[0], [1], [2], [0], [0]]

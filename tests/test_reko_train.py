@@ -134,7 +134,8 @@ def test_resume_equals_uninterrupted_training(synthetic_unpaired, tmp_path):
 
 def test_resume_restores_the_projector_from_the_checkpoint(synthetic_unpaired, tmp_path):
     """Resumed under another seed, the model is built with other random heads: the checkpoint's
-    'distill' entry, not the seed, must give them back."""
+    'distill' entry (or an older checkpoint's distill_losses.* keys), not the seed, must give
+    them back."""
     reko_cfg = CASES['cyclegan'][1]
     teacher = tiny_teacher(CASES['cyclegan'][0], synthetic_unpaired, tmp_path / 'teacher')
     opts = student_opts(synthetic_unpaired, teacher)
@@ -149,6 +150,31 @@ def test_resume_restores_the_projector_from_the_checkpoint(synthetic_unpaired, t
     assert heads
     for k, v in heads.items():
         assert torch.equal(resumed['distill']['state_dict'][k], v), k
+
+    # A checkpoint as reko-mm wrote them before the distiller (heads as distill_losses.* in
+    # the state_dict, no 'distill' entry) still resumes, once more under another seed ...
+    old = dict(resumed)
+    old['state_dict'] = dict(resumed['state_dict'])
+    for key, value in old.pop('distill')['state_dict'].items():
+        tap, _, param = key[len('terms.reko.'):].partition('.loss.')
+        old['state_dict'][f'distill_losses.{tap}.{param}'] = value
+    torch.save(old, tmp_path / 'student' / 'iter_3.pth')
+    out = run_tool(['tools/train.py', reko_cfg, '--work-dir', str(tmp_path / 'student'),
+                    '--resume', '--cfg-options'] + FAST + opts +
+                   ['train_cfg.max_iters=4', 'randomness.seed=456'])
+    assert 'resumed epoch: 0, iter: 3' in out.stdout
+    assert re.search(r'read \d+ distillation keys of an older reko-mm checkpoint', out.stdout)
+    again = torch.load(tmp_path / 'student' / 'iter_4.pth', weights_only=False)
+    for k, v in heads.items():
+        assert torch.equal(again['distill']['state_dict'][k], v), k
+    # ... and still evaluates as its student (the old keys skipped, with a log line)
+    out = run_tool(['tools/test.py', reko_cfg, str(tmp_path / 'student' / 'iter_3.pth'),
+                    '--work-dir', str(tmp_path / 'test'), '--out', str(tmp_path / 'm.json'),
+                    '--cfg-options', f'test_dataloader.dataset.data_root={synthetic_unpaired}',
+                    'model.generator.base_channels=4', 'model.discriminator.base_channels=8'])
+    assert re.search(r"skipped \d+ keys that are not part of the student \(\['distill_losses'\]",
+                     out.stdout)
+    assert json.load(open(tmp_path / 'm.json'))['FID-flat-to-striped/fid'] > 0
 
 
 def test_work_dir_is_never_overwritten_silently(synthetic_unpaired, tmp_path):

@@ -96,3 +96,35 @@ def test_a_checkpoint_of_another_model_is_refused_and_nothing_scored(odd_data, t
                      r'base_channels=16\).*this config builds generators of width flat: 6, '
                      r'striped: 6', out.stdout)
     assert not (tmp_path / 'm.json').exists()
+
+
+def test_pix2pix_scores_the_same_on_two_ranks_with_batch_one_and_no_dropout(synthetic_paired,
+                                                                            tmp_path):
+    """MMagic evaluates Pix2Pix in train mode: batch statistics and dropout. With one image per
+    batch and dropout off, each output depends on its image alone, so 2 ranks score exactly
+    what one process scores (docs/evaluation.md says why it differs otherwise)."""
+    import reko_mm  # noqa: F401
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import save_checkpoint
+    from mmagic.registry import MODELS
+    init_default_scope('mmagic')
+    config = 'configs/reko/synthetic/pix2pix_synthetic_teacher.py'
+    model = MODELS.build(Config.fromfile(config).model)
+    ckpt = str(tmp_path / 'pix2pix.pth')
+    save_checkpoint({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    opts = ['--cfg-options', f'test_dataloader.dataset.data_root={synthetic_paired}',
+            'test_dataloader.batch_size=1', 'model.generator.use_dropout=False']
+    run_tool(['tools/test.py', config, ckpt, '--work-dir', str(tmp_path / 'single'), '--out',
+              str(tmp_path / 'single.json')] + opts)
+    env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable, OMP_NUM_THREADS='1')
+    proc = subprocess.run(['bash', 'tools/dist_test.sh', config, ckpt, '2', '--work-dir',
+                           str(tmp_path / 'ddp'), '--out', str(tmp_path / 'ddp.json')] + opts,
+                          cwd=ROOT, env=env, timeout=900, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    single = json.load(open(tmp_path / 'single.json'))
+    ddp = json.load(open(tmp_path / 'ddp.json'))
+    for key in ('FID-Full/fid', 'KID-Full/kid'):
+        assert single[key] > 0
+        assert ddp[key] == pytest.approx(single[key], rel=1e-5), key

@@ -64,6 +64,19 @@ def _assemble(parts: List[list], total: int, what: str) -> torch.Tensor:
     return torch.cat([by_index[i] for i in range(total)], dim=0)
 
 
+def rank_indices(total: int, rank: int, world: int) -> List[int]:
+    """Rank ``rank``'s strided share of items ``0..total-1``, padded with repeats of its last
+    item to ``ceil(total / world)``, so that every rank runs the same number of batches: a
+    generator with SyncBatchNorm in train mode (MMagic evaluates Pix2Pix so) synchronises every
+    batch, and unequal batch counts would hang. Repeats are dropped when the features are
+    gathered by index."""
+    indices = list(range(rank, total, world))
+    per_rank = -(-total // world)
+    if len(indices) < per_rank:
+        indices += [indices[-1] if indices else 0] * (per_rank - len(indices))
+    return indices
+
+
 def _files_fingerprint(dataset, count: int) -> str:
     """Digest of (path, size, mtime) of the image files behind the first ``count`` items, so
     a cache is not reused after the images change."""
@@ -147,7 +160,7 @@ class OfflineTransFID(TransFID):
             metric._fake_total = _resolve_count(metric.fake_nums, dataset_len,
                                                 f'{type(metric).__name__}.fake_nums')
         rank, world = get_dist_info()
-        indices = list(range(rank, max(m._fake_total for m in metrics), world))
+        indices = rank_indices(max(m._fake_total for m in metrics), rank, world)
         for metric in metrics:
             metric._rank_indices = indices
             metric._num_seen = 0

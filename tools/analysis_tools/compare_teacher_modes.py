@@ -8,8 +8,9 @@ statistics, dropout on). A distillation teacher can run that way, without dropou
 mode (running statistics). For each mode this prints the teacher's FID/KID on the first
 --num-images test images (offline Inception, in batches of --batch-size, as MMagic's test loop
 batches them) and, at the distilled layer, how its attention compares with MMagic's mode: the
-share of the top-K regions in common and the correlation of the attention maps. Dropout draws
-are seeded, so the numbers repeat.
+share of the top-K regions in common and the correlation of the attention maps; and how much
+its image changes between two calls on the same batch (what image-level distillation reads).
+Dropout draws are seeded, so the numbers repeat.
 """
 import argparse
 import os.path as osp
@@ -102,25 +103,28 @@ def main():
                 y = gen(x)
             atts.append(attention_map(recorder.get()))
             fakes.append(features(((y + 1) * 127.5).clamp(0, 255)))
+        with torch.no_grad():  # two more calls on the first batch: does the image change?
+            change = float((gen(inputs[0]) - gen(inputs[0])).abs().mean() * 127.5)
         fake_feats = np.concatenate(fakes)
         fid = frechet_distance(real_feats.mean(0), np.cov(real_feats, rowvar=False),
                                fake_feats.mean(0), np.cov(fake_feats, rowvar=False))[0]
         kid = kernel_inception_distance(real_feats, fake_feats)[0]
-        results[name] = dict(fid=fid, kid=kid, att=torch.cat(atts).flatten(1))
+        results[name] = dict(fid=fid, kid=kid, att=torch.cat(atts).flatten(1), change=change)
     ref = results[next(iter(MODES))]['att']
     k = min(args.k, ref.shape[1])
     ref_top = ref.topk(k, dim=1).indices
     print(f'{args.checkpoint}: {n} test images, batch {bs}, attention at {args.layer} '
           f'({ref.shape[1]} positions, top-{k})')
     print('| teacher mode | FID | KID | top-K shared with MMagic\'s mode | attention '
-          'correlation with MMagic\'s mode |')
-    print('|---|---|---|---|---|')
+          'correlation with MMagic\'s mode | image change between two calls (mean abs, 0-255) |')
+    print('|---|---|---|---|---|---|')
     for name, r in results.items():
         top = r['att'].topk(k, dim=1).indices
         shared = np.mean([len(set(a.tolist()) & set(b.tolist())) / k
                           for a, b in zip(top, ref_top)])
         corr = np.mean([np.corrcoef(a.numpy(), b.numpy())[0, 1] for a, b in zip(r['att'], ref)])
-        print(f'| {name} | {r["fid"]:.2f} | {r["kid"]:.4f} | {shared:.3f} | {corr:.3f} |')
+        print(f'| {name} | {r["fid"]:.2f} | {r["kid"]:.4f} | {shared:.3f} | {corr:.3f} | '
+              f'{r["change"]:.2f} |')
 
 
 if __name__ == '__main__':

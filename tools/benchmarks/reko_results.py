@@ -133,59 +133,21 @@ def run(cmd, log_path, dry_run, done=False):
     return line
 
 
-def last_ckpt(work_dir):
-    ckpts = glob.glob(osp.join(work_dir, 'iter_*.pth'))
-    return max(ckpts, key=lambda p: int(osp.basename(p)[5:-4])) if ckpts else None
-
-
-def _differences(a, b, path, out):
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b), key=str):
-            _differences(a.get(k), b.get(k), f'{path}.{k}', out)
-    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            _differences(x, y, f'{path}[{i}]', out)
-    elif a != b:
-        out.append(f'{path}: {a!r} then, {b!r} now')
-    return out
-
-
 def run_state(work, cfg_path, opts, iters):
-    """('done' | 'partial' | 'new', last checkpoint) of an arm's work dir.
-
-    'done' only when the last checkpoint reached the budget's iteration count and was trained
-    with the same model, data pipeline and schedule as the budget config now asks for;
-    'partial' (resumed) when it stopped earlier with the same config. A run of another budget
-    (stale) stops the script: it is not reused, and not overwritten.
-    """
-    ckpt = last_ckpt(work)
-    if ckpt is None:
-        return 'new', None
-    import argparse as _argparse
-
-    import torch
-    from mmengine.config import Config, DictAction
-    meta = torch.load(ckpt, map_location='cpu', weights_only=False).get('meta', {})
-    parser = _argparse.ArgumentParser()
-    parser.add_argument('--o', nargs='+', action=DictAction)
-    want = Config.fromfile(cfg_path)
-    want.merge_from_dict(parser.parse_args(['--o'] + opts).o)
+    """See :func:`reko_mm.utils.run_state`; a stale run stops the script with its message."""
     sys.path.insert(0, ROOT)
-    from reko_mm.utils.checkpoint import config_from_text
-    saved = config_from_text(meta['cfg'])
-    diffs = []
-    for key in ('model', 'train_cfg'):
-        _differences(saved.get(key), want.get(key), key, diffs)
-    _differences(saved.train_dataloader.get('dataset'), want.train_dataloader.get('dataset'),
-                 'train_dataloader.dataset', diffs)
-    diffs = [d for d in diffs if not d.startswith('model.teacher.ckpt')]
-    if diffs:
-        sys.exit(f'{work} holds a run of another budget or config ({osp.basename(ckpt)}; '
-                 f'{"; ".join(diffs[:4])}): it is neither reused nor overwritten. Delete it, '
-                 'or give another --work-dir.')
-    if iters is None or meta.get('iter') == iters:
-        return 'done', ckpt
-    return 'partial', ckpt
+    from reko_mm.utils import StaleRunError
+    from reko_mm.utils import run_state as _run_state
+    try:
+        return _run_state(work, cfg_path, opts, iters)
+    except StaleRunError as err:
+        sys.exit(str(err))
+
+
+def last_ckpt(work_dir):
+    sys.path.insert(0, ROOT)
+    from reko_mm.utils import last_ckpt as _last_ckpt
+    return _last_ckpt(work_dir)
 
 
 def val_curve(work_dir):

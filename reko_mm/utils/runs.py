@@ -1,0 +1,70 @@
+"""Whether a training run in a work dir is finished, partial, or of another config (stale):
+what the benchmark scripts need to be rerunnable without mistaking one for another."""
+import argparse
+import glob
+import os.path as osp
+from typing import List, Optional, Tuple
+
+import torch
+
+from .checkpoint import config_from_text
+
+
+def last_ckpt(work_dir: str) -> Optional[str]:
+    """The ``iter_<N>.pth`` of a work dir with the largest N (None when there is none)."""
+    ckpts = glob.glob(osp.join(work_dir, 'iter_*.pth'))
+    return max(ckpts, key=lambda p: int(osp.basename(p)[5:-4])) if ckpts else None
+
+
+def config_differences(a, b, path: str, out: List[str]) -> List[str]:
+    """Key paths where two config values differ (lists and tuples compare as sequences)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            config_differences(a.get(k), b.get(k), f'{path}.{k}', out)
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            config_differences(x, y, f'{path}[{i}]', out)
+    elif a != b:
+        out.append(f'{path}: {a!r} then, {b!r} now')
+    return out
+
+
+class StaleRunError(RuntimeError):
+    """A work dir holds a run of another config or budget."""
+
+
+def run_state(work_dir: str, cfg_path: str, options: List[str],
+              iters: Optional[int]) -> Tuple[str, Optional[str]]:
+    """``('done' | 'partial' | 'new', last checkpoint)`` of a training run.
+
+    ``'done'`` only when the last checkpoint reached ``iters`` (any, if None) and was trained
+    with the same model, schedule and training data as ``cfg_path`` + ``options``
+    (``--cfg-options`` strings) ask for now; ``'partial'`` when it stopped earlier with the same
+    config (resume it). A run of another config raises :class:`StaleRunError`: it must be
+    neither reused nor overwritten.
+    """
+    from mmengine.config import Config, DictAction
+    ckpt = last_ckpt(work_dir)
+    if ckpt is None:
+        return 'new', None
+    meta = torch.load(ckpt, map_location='cpu', weights_only=False).get('meta', {})
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    want = Config.fromfile(cfg_path)
+    if options:
+        want.merge_from_dict(parser.parse_args(['--o'] + list(options)).o)
+    saved = config_from_text(meta['cfg'])
+    diffs: List[str] = []
+    for key in ('model', 'train_cfg'):
+        config_differences(saved.get(key), want.get(key), key, diffs)
+    config_differences(saved.train_dataloader.get('dataset'),
+                       want.train_dataloader.get('dataset'), 'train_dataloader.dataset', diffs)
+    diffs = [d for d in diffs if not d.startswith('model.teacher.ckpt')]
+    if diffs:
+        raise StaleRunError(
+            f'{work_dir} holds a run of another budget or config ({osp.basename(ckpt)}; '
+            f'{"; ".join(diffs[:4])}): it is neither reused nor overwritten. Delete it, or give '
+            'another --work-dir.')
+    if iters is None or meta.get('iter') == iters:
+        return 'done', ckpt
+    return 'partial', ckpt
