@@ -73,3 +73,72 @@ def test_refuses_to_overwrite_user_data(tmp_path):
         generate_synthetic_dataset(str(root), 'unpaired', 2, 1)
     assert (root / 'precious.txt').read_text() == 'keep me'
     assert not (root / 'trainA').exists()
+
+
+def test_bands_set_has_ground_truth_both_ways(tmp_path):
+    """kind='bands': A and B differ exactly on the dark bands inside the objects; the test
+    splits hold the same scene at the same index (training stays unpaired)."""
+    from reko_mm.datasets import band_pattern, render_bands_scene
+    root = str(tmp_path / 'bands')
+    counts = generate_synthetic_dataset(root, 'unpaired', num_train=4, num_test=3, size=32,
+                                        seed=5, kind='bands')
+    assert counts == dict(trainA=4, trainB=4, testA=3, testB=3)
+    for i in range(3):
+        a = cv2.imread(os.path.join(root, 'testA', f'{i:04d}.png')).astype(int)
+        b = cv2.imread(os.path.join(root, 'testB', f'{i:04d}.png')).astype(int)
+        mask = load_mask(root, 'testA', f'{i:04d}.png')
+        assert np.array_equal(mask, load_mask(root, 'testB', f'{i:04d}.png'))
+        differ = np.abs(a - b).max(-1) > 0
+        assert differ.any() and not (differ & ~mask).any(), 'only the objects differ'
+        assert np.array_equal(differ, band_pattern(mask) & (np.abs(a - b).max(-1) > 0))
+        assert (b[band_pattern(mask)] <= 25).all(), 'bands are dark'
+    ta = cv2.imread(os.path.join(root, 'trainA', '0000.png'))
+    tb = cv2.imread(os.path.join(root, 'trainB', '0000.png'))
+    assert not np.array_equal(load_mask(root, 'trainA', '0000.png'),
+                              load_mask(root, 'trainB', '0000.png')), 'training is unpaired'
+    assert ta.shape == tb.shape == (32, 32, 3)
+    # the boundary pixels are in the first (dark) band, the core keeps the colour
+    scene = render_bands_scene(11, 32)
+    obj = scene['mask'] > 0
+    inner = cv2.erode(obj.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert band_pattern(obj)[obj & ~inner].all()
+    with pytest.raises(ValueError, match="kind must be one of"):
+        generate_synthetic_dataset(str(tmp_path / 'x'), kind='dots')
+
+
+def test_scene_mask_transform(tmp_path):
+    from reko_mm.datasets import LoadSceneMask
+    root = str(tmp_path / 'bands')
+    generate_synthetic_dataset(root, 'paired', num_train=1, num_test=1, size=32, kind='bands')
+    out = LoadSceneMask(path_key='pair_path', key='scene_mask')(
+        dict(pair_path=os.path.join(root, 'test', '0000.png')))
+    assert out['scene_mask'].shape == (32, 32, 1)
+    assert np.array_equal(out['scene_mask'][..., 0] > 0, load_mask(root, 'test', '0000.png'))
+    with pytest.raises(FileNotFoundError, match='no object mask for .*make_synthetic'):
+        LoadSceneMask(path_key='p')(dict(p=str(tmp_path / 'elsewhere' / 'x' / 'a.png')))
+
+
+def test_ground_truth_error_formula():
+    import math
+    import torch
+    from reko_mm.evaluation import GroundTruthError
+    g = torch.Generator().manual_seed(0)
+    gt = torch.randint(0, 256, (3, 4, 4), generator=g).float()
+    fake = (gt + torch.randint(-20, 21, (3, 4, 4), generator=g)).clamp(0, 255)
+    mask = torch.zeros(1, 4, 4)
+    mask[0, :2] = 1
+    metric = GroundTruthError(fake_key=['fake_b', 'fake_a'], gt_key=['img_b', 'img_a'],
+                              prefix='GT')
+    metric.process({}, [dict(fake_b=fake, img_b=gt, fake_a=gt, img_a=gt, mask=mask)])
+    out = metric.compute_metrics(metric.results)
+    err = fake - gt
+    obj, bg = err[:, :2], err[:, 2:]
+
+    def psnr(e):
+        return 10 * math.log10(255**2 / max(float((e**2).mean()), 1e-10))
+    # the mean over the two directions (the second one exact)
+    assert out['psnr'] == pytest.approx((psnr(err) + psnr(err * 0)) / 2, rel=1e-6)
+    assert out['psnr_obj'] == pytest.approx((psnr(obj) + psnr(obj * 0)) / 2, rel=1e-6)
+    assert out['l1_bg'] == pytest.approx(float(bg.abs().mean()) / 255 / 2, rel=1e-6)
+    with pytest.raises(KeyError, match="no 'mask'.*LoadSceneMask"):
+        metric.process({}, [dict(fake_b=fake, img_b=gt, fake_a=gt, img_a=gt)])

@@ -1,4 +1,6 @@
-"""Offline evaluation: local Inception weights and rank-exact FID/KID metrics."""
+"""Offline evaluation: local Inception weights, rank-exact FID/KID metrics, and the error
+against ground truth on the synthetic sets."""
+from .gt_metrics import GroundTruthError
 from .inception import (FIDHelperInception, default_inception_path, load_inception,
                         tf_bilinear_resize)
 from .metrics import (OfflineTransFID, OfflineTransKID, frechet_distance,
@@ -6,4 +8,4 @@ from .metrics import (OfflineTransFID, OfflineTransKID, frechet_distance,
 
 __all__ = ['FIDHelperInception', 'default_inception_path', 'load_inception',
            'tf_bilinear_resize', 'OfflineTransFID', 'OfflineTransKID',
-           'frechet_distance', 'kernel_inception_distance']
+           'frechet_distance', 'kernel_inception_distance', 'GroundTruthError']

@@ -1,0 +1,64 @@
+"""tools/benchmarks/kd_benchmark.py: arms that differ only in distillation, an end-to-end run on
+the ground-truth set with a table, p-values, curves and samples, and a rerun that repeats
+nothing."""
+import json
+import re
+
+import cv2
+
+from conftest import run_tool
+
+TOOL = 'tools/benchmarks/kd_benchmark.py'
+TINY = ['--teacher-iters', '2', '--student-iters', '2', '--eval-interval', '1', '--jobs', '2']
+
+
+def body(path):
+    """A run's config minus what legitimately differs: the base files, distillation, the
+    optimizer of learnable parts, and the seed."""
+    return [line for line in open(path) if not line.startswith(
+        ('_base_', 'model =', 'optim_wrapper', 'randomness'))]
+
+
+def test_dry_run_arms_share_one_budget(tmp_path):
+    out = run_tool([TOOL, '--work-dir', str(tmp_path), '--models', 'pix2pix', 'cyclegan',
+                    '--seeds', '0', '1', '--ablation', '--dry-run'] + TINY).stdout
+    for model in ('pix2pix', 'cyclegan'):
+        runs = sorted(p.name for p in (tmp_path / model).iterdir() if p.name != 'data')
+        reference = body(tmp_path / model / 'nokd_seed1' / 'budget_cfg.py')
+        assert any('max_iters=2' in line for line in reference)
+        for run in runs:
+            if run.startswith('teacher'):
+                continue
+            assert body(tmp_path / model / run / 'budget_cfg.py') == reference, run
+            assert not (tmp_path / model / run / 'train.log').exists()
+        # 13 arms (no-KD, ReKo, 8 methods, 2 combinations, 2 ablations) x 2 seeds, the
+        # teacher and the width sweep (its widest width is no-KD's seed 0)
+        assert len([r for r in runs if r.endswith('seed1')]) == 14
+    # the distilled arms read the teacher's best validation checkpoint
+    line = next(line for line in out.splitlines() if 'pix2pix/reko_seed1' in line)
+    assert 'model.teacher.ckpt=' in line
+
+
+def test_end_to_end_then_rerun_reuses_everything(tmp_path):
+    args = [TOOL, '--work-dir', str(tmp_path), '--models', 'pix2pix', '--seeds', '0', '1',
+            '--arms', 'nokd', 'reko', '--widths', '4', '8'] + TINY
+    out = run_tool(args).stdout
+    table = open(tmp_path / 'results.md').read()
+    assert re.search(r'### pix2pix: student ngf \d \(no-KD gap to the teacher -?[\d.]+ dB\)',
+                     table)
+    row = re.search(r'^\| reko \| ([\d.]+) \+- ([\d.]+) \| ([+-][\d.]+) \| ([+-]\d+) % \| '
+                    r'([\d.]+|nan) \| [\d.]+ \| [\d.]+ \| 2 \|$', table, re.M)
+    assert row, table
+    results = json.load(open(tmp_path / 'results.json'))['pix2pix']
+    reko = [r['metrics']['GT/psnr_obj'] for r in results['arms']['reko']]
+    assert float(row.group(1)) == round(sum(reko) / 2, 2) or \
+        abs(float(row.group(1)) - sum(reko) / 2) < 0.006
+    assert set(results['sweep']) == {'4', '8'} or set(results['sweep']) == {4, 8}
+    assert results['teacher']['curve'], 'the teacher validated during training'
+    grid = cv2.imread(str(tmp_path / 'pix2pix_samples.png'))
+    # 4 test images x (input, truth, teacher, no-KD, ReKo), 32 px scaled 3x
+    assert grid.shape == (4 * 96, 5 * 96, 3)
+    assert cv2.imread(str(tmp_path / 'pix2pix_curves.png')) is not None
+    out = run_tool(args).stdout
+    assert '$ ' not in out, 'a rerun trains and tests nothing'
+    assert out.count('done before, not repeated') == 6  # teacher, 2 widths, 3 arm runs
