@@ -62,13 +62,18 @@ def test_stock_wrapper_leaves_ranks_different(tmp_path, synthetic_unpaired):
     assert worst > 0 and n_diff > n // 2, (worst, n_diff, n)
 
 
-@pytest.mark.parametrize('case', ['cyclegan', 'pix2pix', 'reko_cyclegan', 'vid_cyclegan'])
+@pytest.mark.parametrize('case', ['cyclegan', 'pix2pix', 'pix2pixhd', 'reko_cyclegan',
+                                  'vid_cyclegan'])
 def test_ranks_identical_with_grad_sync(case, tmp_path, request):
     """After 3 steps on 2 ranks every parameter is the same on both, including the learnable
     distillation parts (VID's regressors and variances) that train with the generators."""
     if case == 'pix2pix':
         config, data, extra = ('configs/reko/synthetic/pix2pix_synthetic_teacher.py',
                                'synthetic_paired', TINY)
+    elif case == 'pix2pixhd':
+        config, data, extra = ('configs/reko/synthetic/pix2pixhd_synthetic_teacher.py',
+                               'synthetic_paired', ['model.generator.base_channels=4',
+                                                    'model.discriminator.base_channels=4'])
     else:
         config, data, extra = CYCLEGAN, 'synthetic_unpaired', TINY
     root = request.getfixturevalue(data)

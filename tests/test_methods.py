@@ -24,6 +24,9 @@ SETTINGS = {  # config prefix: (teacher config, synthetic data fixture or None)
                                         'synthetic_unpaired'),
     'synthetic/pix2pix_synthetic_4x': ('synthetic/pix2pix_synthetic_teacher.py',
                                        'synthetic_paired'),
+    'pix2pixhd_edges2shoes_28x': ('pix2pixhd_edges2shoes_teacher.py', None),
+    'synthetic/pix2pixhd_synthetic_28x': ('synthetic/pix2pixhd_synthetic_teacher.py',
+                                          'synthetic_paired'),
 }
 # What each method logs per domain (besides the model's own losses).
 TERMS = {
@@ -65,7 +68,8 @@ def teacher_ckpts(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize('setting', ['cyclegan_horse2zebra_7x', 'pix2pix_edges2shoes_4x'])
+@pytest.mark.parametrize('setting', ['cyclegan_horse2zebra_7x', 'pix2pix_edges2shoes_4x',
+                                     'pix2pixhd_edges2shoes_28x'])
 def test_real_data_method_configs_build(setting, teacher_ckpts):
     for method in METHODS:
         cfg = Config.fromfile(config_path(setting, method))
@@ -112,7 +116,8 @@ def _run_one_step(config, data_root, teacher, work_dir, options=None):
 
 @pytest.mark.parametrize('method', METHODS)
 @pytest.mark.parametrize('setting', ['synthetic/cyclegan_synthetic_7x',
-                                     'synthetic/pix2pix_synthetic_4x'])
+                                     'synthetic/pix2pix_synthetic_4x',
+                                     'synthetic/pix2pixhd_synthetic_28x'])
 def test_method_trains_one_step_on_the_synthetic_set(setting, method, teacher_ckpts, request,
                                                      tmp_path):
     data = request.getfixturevalue(SETTINGS[setting][1])

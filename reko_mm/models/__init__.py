@@ -1,14 +1,17 @@
 """Models: the teacher-student translation GAN, its distiller, connectors and frozen feature
-networks, and the multi-process wrapper."""
+networks, Pix2PixHD, and the multi-process wrapper."""
 from .connectors import Conv1x1Connector, ConvBNReLUConnector, VIDRegressor
 from .distillers import DistillTerm, TranslationDistiller
+from .editors import MultiScaleDiscriminator, Pix2PixHD, Pix2PixHDGenerator
 from .feature_nets import FrozenVGG16, TeacherDiscriminatorFeatures
 from .grad_sync_wrapper import SeparateGradSyncDataParallel, average_gradients
 from .teacher_student_gan import (SUPPORTED_STUDENTS, TeacherStudentCycleGAN, TeacherStudentGAN,
-                                  TeacherStudentPix2Pix, read_model_state, student_config,
+                                  TeacherStudentPix2Pix, TeacherStudentPix2PixHD,
+                                  read_model_state, student_config,
                                   student_model_cfg, teacher_generator_cfg)
 
 __all__ = ['TeacherStudentGAN', 'TeacherStudentCycleGAN', 'TeacherStudentPix2Pix',
+           'TeacherStudentPix2PixHD', 'Pix2PixHD', 'Pix2PixHDGenerator', 'MultiScaleDiscriminator',
            'SUPPORTED_STUDENTS', 'TranslationDistiller', 'DistillTerm', 'Conv1x1Connector',
            'ConvBNReLUConnector', 'VIDRegressor', 'FrozenVGG16', 'TeacherDiscriminatorFeatures',
            'SeparateGradSyncDataParallel', 'average_gradients', 'read_model_state',

@@ -18,6 +18,7 @@ from ..recorders import ModuleOutputRecorder  # noqa: F401  (registers the defau
 from . import connectors as _connectors  # noqa: F401  (registers the connectors)
 from . import feature_nets as _feature_nets  # noqa: F401  (registers the feature networks)
 from .distillers import TranslationDistiller, normalise
+from .editors import Pix2PixHD
 
 _SUPPORTED: Dict[str, type] = {}
 TEACHER_KEYS = ('generator', 'discriminator', 'ckpt', 'save_in_ckpt', 'norm', 'dropout')
@@ -162,10 +163,11 @@ class TeacherStudentGAN(BaseTranslationModel):
                                                              teacher.get('discriminator', {}))
         generators = self.get_module(self.generators)
         distill = normalise(distill)
-        # The build-time dry run needs an input the generator takes: a UNet halves it num_down
-        # times. Set probe_size to the training crop size to check K against the real maps.
+        # The build-time dry run needs an input the generator takes: a UNet halves it down to
+        # 1x1 (2**num_down); 64 suits the others. Set probe_size to the training crop size to
+        # check K against the real maps.
         distill.setdefault('probe_size', 2**self._gen_cfg['num_down']
-                           if 'num_down' in self._gen_cfg else 64)
+                           if self._gen_cfg.get('type') == 'UnetGenerator' else 64)
         self.distill = MODELS.build(
             dict(type=distill.pop('type', 'TranslationDistiller'), **distill),
             default_args=dict(
@@ -380,6 +382,14 @@ class TeacherStudentCycleGAN(TeacherStudentGAN, CycleGAN):
 @_supported_student('Pix2Pix')
 class TeacherStudentPix2Pix(TeacherStudentGAN, Pix2Pix):
     """Distillation of MMagic's ``Pix2Pix``: the one generator."""
+
+    conditional_discriminator = True
+
+
+@MODELS.register_module()
+@_supported_student('Pix2PixHD')
+class TeacherStudentPix2PixHD(TeacherStudentGAN, Pix2PixHD):
+    """Distillation of :class:`~reko_mm.models.Pix2PixHD`: the one generator."""
 
     conditional_discriminator = True
 

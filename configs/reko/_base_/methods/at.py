@@ -7,3 +7,6 @@ at_resnet_losses = dict(at=dict(
 at_unet_losses = dict(at=dict(
     inputs=dict(layers=_base_.kd_unet_points), reduce='sum',
     loss=dict(type='ATLoss', loss_weight=1000.0)))
+at_hd_losses = dict(at=dict(
+    inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
+    loss=dict(type='ATLoss', loss_weight=1000.0)))

@@ -9,3 +9,6 @@ cat_resnet_losses = dict(cat=dict(
 cat_unet_losses = dict(cat=dict(
     inputs=dict(layers=_base_.kd_unet_points), reduce='sum',
     loss=dict(type='KernelAlignmentLoss', loss_weight=1.0)))
+cat_hd_losses = dict(cat=dict(
+    inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
+    loss=dict(type='KernelAlignmentLoss', loss_weight=1.0)))

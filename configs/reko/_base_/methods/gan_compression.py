@@ -10,3 +10,8 @@ gan_compression_unet_losses = dict(gan_compression=dict(
     inputs=dict(layers=_base_.kd_unet_points), reduce='sum',
     connector=dict(type='Conv1x1Connector', bias=True, init_std=0.02),
     loss=dict(type='FeatureMSELoss', loss_weight=1.0)))
+# Pix2PixHD: a Pix2Pix model, lambda_distill 1
+gan_compression_hd_losses = dict(gan_compression=dict(
+    inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
+    connector=dict(type='Conv1x1Connector', bias=True, init_std=0.02),
+    loss=dict(type='FeatureMSELoss', loss_weight=1.0)))

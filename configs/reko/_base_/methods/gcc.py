@@ -29,3 +29,21 @@ gcc_unet_losses = dict(
                     loss=dict(type='GramLoss', sqrt=True, loss_weight=1e4)),
     gcc_d_content=dict(inputs=_teacher_d, reduce='sum',
                        loss=dict(type='ContentLoss', sqrt=True, loss_weight=50.0)))
+# Pix2PixHD: the Pix2Pix weights; the teacher's finest-scale discriminator, after its second
+# and fourth blocks
+gcc_hd_feature_nets = dict(teacher_d=dict(
+    type='TeacherDiscriminatorFeatures',
+    layers=['discriminators.0.model.1', 'discriminators.0.model.3']))
+_teacher_d_hd = dict(feature_net='teacher_d',
+                     layers=['discriminators.0.model.1', 'discriminators.0.model.3'])
+gcc_hd_losses = dict(
+    gcc_gram=dict(inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
+                  connector=_gcc_connector,
+                  loss=dict(type='GramLoss', sqrt=True, loss_weight=1e4)),
+    gcc_content=dict(inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
+                     connector=_gcc_connector,
+                     loss=dict(type='ContentLoss', sqrt=True, loss_weight=50.0)),
+    gcc_d_gram=dict(inputs=_teacher_d_hd, reduce='sum',
+                    loss=dict(type='GramLoss', sqrt=True, loss_weight=1e4)),
+    gcc_d_content=dict(inputs=_teacher_d_hd, reduce='sum',
+                       loss=dict(type='ContentLoss', sqrt=True, loss_weight=50.0)))

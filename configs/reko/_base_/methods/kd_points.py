@@ -19,3 +19,7 @@ kd_unet_encoder = ['model.model.1.model.0']
 distill_parts_trained = dict(
     generators=dict(modules=['generators', 'distill']),
     discriminators=dict(modules='discriminators'))
+# pix2pixHD's global generator (Pix2PixHDGenerator): after its last down-sampling and residual
+# blocks 3, 6 and 9, the points above in its deeper encoder (8C at 1/8 resolution).
+kd_hd_points = ['model.3', 'model.6', 'model.9', 'model.12']
+kd_hd_encoder = ['model.3']

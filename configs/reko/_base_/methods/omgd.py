@@ -26,3 +26,9 @@ omgd_unet_losses = dict(
     omgd_cd=dict(inputs=dict(layers=_base_.kd_unet_points), reduce='sum',
                  connector=dict(type='ConvBNReLUConnector'),
                  loss=dict(type='ChannelDistillLoss', loss_weight=10.0)))
+# Pix2PixHD's generator is a ResNet: OMGD's lambda_CD for its ResNet Pix2Pix on edges2shoes, 1e2
+omgd_hd_losses = dict(
+    _omgd_image_terms,
+    omgd_cd=dict(inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
+                 connector=dict(type='ConvBNReLUConnector'),
+                 loss=dict(type='ChannelDistillLoss', loss_weight=100.0)))

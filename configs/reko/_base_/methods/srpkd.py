@@ -12,3 +12,7 @@ srpkd_unet_losses = dict(
     srpkd=dict(inputs=dict(layers=_base_.kd_unet_encoder),
                loss=dict(type='SemanticRelationLoss', loss_weight=100.0)),
     srpkd_kd=dict(inputs='images', loss=dict(type='OutputL1Loss', loss_weight=10.0)))
+srpkd_hd_losses = dict(
+    srpkd=dict(inputs=dict(layers=_base_.kd_hd_encoder),
+               loss=dict(type='SemanticRelationLoss', loss_weight=100.0)),
+    srpkd_kd=dict(inputs='images', loss=dict(type='OutputL1Loss', loss_weight=10.0)))

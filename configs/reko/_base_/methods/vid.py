@@ -9,3 +9,7 @@ vid_unet_losses = dict(vid=dict(
     inputs=dict(layers=_base_.kd_unet_points), reduce='sum',
     connector=dict(type='VIDRegressor'),
     loss=dict(type='VIDLoss', init_pred_var=5.0, loss_weight=1.0)))
+vid_hd_losses = dict(vid=dict(
+    inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
+    connector=dict(type='VIDRegressor'),
+    loss=dict(type='VIDLoss', init_pred_var=5.0, loss_weight=1.0)))

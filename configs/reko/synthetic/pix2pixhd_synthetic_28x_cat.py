@@ -1,0 +1,6 @@
+# CAT's kernel-alignment distillation (Jin et al., CVPR 2021) on the quick-start Pix2PixHD student
+# on the synthetic set.
+# Teacher, data and schedule as in pix2pixhd_synthetic_28x.py (ReKo), whose distillation it
+# replaces.
+_base_ = ['./pix2pixhd_synthetic_28x.py', '../_base_/methods/cat.py']
+model = dict(distill=dict(_delete_=True, losses=_base_.cat_hd_losses))

@@ -1,0 +1,6 @@
+# SRPKD (Li, Jiang & Aarabi, 2020), re-implemented from its description on the quick-start
+# Pix2PixHD student on the synthetic set.
+# Teacher, data and schedule as in pix2pixhd_synthetic_28x.py (ReKo), whose distillation it
+# replaces.
+_base_ = ['./pix2pixhd_synthetic_28x.py', '../_base_/methods/srpkd.py']
+model = dict(distill=dict(_delete_=True, losses=_base_.srpkd_hd_losses))
