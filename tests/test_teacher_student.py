@@ -425,7 +425,7 @@ def test_errors(tmp_path):
         MODELS.build(reko_cfg(cyclegan_cfg(8), missing, 16))
     with pytest.raises(ValueError, match=r'does not match.*shape mismatch: .*generators\.a\.model\.0\.conv\.weight \(16, 3, 7, 7\) in the checkpoint vs \(32, 3, 7, 7\) in the config'):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 32))
-    with pytest.raises(ValueError, match=r"student_type='StyleGAN2' is not supported.*\['CycleGAN', 'Pix2Pix'\]"):
+    with pytest.raises(ValueError, match=r"student_type='StyleGAN2' is not supported.*\['CycleGAN', 'Pix2Pix', 'Pix2PixHD'\]"):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, student_type='StyleGAN2'))
     with pytest.raises(ValueError, match=r"student layer 'model.1'.*teacher layer 'model.4'.*same spatial size"):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16,

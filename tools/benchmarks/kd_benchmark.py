@@ -1,11 +1,14 @@
 """Rank distillation methods on a translation with ground truth: the paper's Table 1 in miniature.
 
     python tools/benchmarks/kd_benchmark.py --work-dir work_dirs/kd_benchmark \
-        [--models pix2pix cyclegan] [--seeds 0 1 2 3 4 5 6 7] [--arms nokd reko at ...]
+        [--models pix2pix [cyclegan]] [--seeds 0 1 2 3 4 5 6 7] [--arms nokd reko at ...]
         [--ablation] [--widths 4 8] [--min-gap 1.0] [--teacher-iters 4000]
         [--student-iters 1000] [--eval-interval 250] [--jobs 2] [--full] [--dry-run]
 
 For each model (Pix2Pix on the paired 'bands' set, CycleGAN on the unpaired one; 32x32):
+the default is Pix2Pix only: CycleGAN's teacher did not learn the unpaired task in 3000
+iterations at this size in any variant tried (docs/results.md), and a student of a teacher that
+has not learned its task ranks nothing. ``--models pix2pix cyclegan`` runs both.
 
 1. writes the data: training and test sets, and a separate validation set;
 2. trains the teacher until its validation error on the objects stops improving (early
@@ -323,8 +326,9 @@ def sample_grid(spec, teacher, arms_runs, out_png, num=4):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', required=True)
-    parser.add_argument('--models', nargs='+', default=['pix2pix', 'cyclegan'],
-                        choices=list(MODELS))
+    parser.add_argument('--models', nargs='+', default=['pix2pix'],
+                        choices=list(MODELS),
+                        help='default: pix2pix (see the module docstring for cyclegan)')
     parser.add_argument('--seeds', type=int, nargs='+', default=list(range(8)))
     parser.add_argument('--arms', nargs='+', default=ARMS, choices=ARMS)
     parser.add_argument('--ablation', action='store_true', help="add the Table 4 arms")
