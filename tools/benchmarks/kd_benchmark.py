@@ -154,14 +154,14 @@ class Runs:
         # config parsing goes through pkg_resources, which two threads must not use at once
         self._parse_lock = threading.Lock()
 
-    def _call(self, cmd, log):
+    def _call(self, cmd, log, threads=None):
         line = ' '.join(shlex.quote(c) for c in cmd)
         self.commands.append(line)
         print(f'$ {line}', flush=True)
         if self.args.dry_run:
             return
-        env = dict(os.environ, OMP_NUM_THREADS=str(self.args.threads),
-                   MKL_NUM_THREADS=str(self.args.threads))
+        threads = str(threads or self.args.threads)
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
         t0 = time.time()
         with open(log, 'w') as f:
             proc = subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, env=env)
@@ -190,7 +190,9 @@ class Runs:
         if state != 'done':
             resume = ['--resume'] if state == 'partial' else []
             self._call([self.py, 'tools/train.py', cfg, '--work-dir', work] + resume +
-                       (['--cfg-options'] + opts if opts else []), osp.join(work, 'train.log'))
+                       (['--cfg-options'] + opts if opts else []), osp.join(work, 'train.log'),
+                       # the teacher trains alone: it gets the threads of all jobs
+                       threads=self.args.threads * self.args.jobs if teacher_best else None)
             if not self.args.dry_run:
                 open(done_marker, 'w').close()
         if self.args.dry_run:
@@ -263,8 +265,9 @@ def table(model, spec, teacher, width, gap, arms_runs):
             cells = ['-', '-', '-']
         else:
             closed = (mean - n_mean) / (t_val - n_mean) if t_val != n_mean else float('nan')
+            p = welch_p(vals, nokd)
             cells = [f'{mean - n_mean:+.2f}', f'{100 * closed:+.0f} %',
-                     f'{welch_p(vals, nokd):.3f}']
+                     f'{p:.3f}' if p == p else 'n/a (1 run)' if len(vals) < 2 else 'nan']
         lines.append(f'| {arm} | {mean:.2f} +- {std:.2f} | ' + ' | '.join(cells) +
                      f' | {whole:.2f} | {bg:.2f} | {len(vals)} |')
     return '\n'.join(lines) + '\n'
