@@ -36,6 +36,13 @@ DATASETS = {
                                      nokd='pix2pix_facades_4x_nokd.py',
                                      reko='pix2pix_facades_4x.py'),
         metrics=[('FID-Full', 'KID-Full', 'photo', 106, 106)]),
+    # Pix2PixHD (global generator + 3-scale discriminator) on the same data. Its distilled maps
+    # are 1/8 of the image side; at a --size below 256 a quarter of their positions is kept.
+    'facades_hd': dict(
+        kind='pix2pixhd', configs=dict(teacher='pix2pixhd_facades_teacher.py',
+                                       nokd='pix2pixhd_facades_28x_nokd.py',
+                                       reko='pix2pixhd_facades_28x.py'),
+        metrics=[('FID-Full', 'KID-Full', 'photo', 106, 106)], map_stride=8),
     'apple2orange': dict(
         kind='cyclegan', configs=dict(teacher='cyclegan_apple2orange_teacher.py',
                                       nokd='cyclegan_apple2orange_7x_nokd.py',
@@ -59,13 +66,14 @@ def budget_config(args, dataset: dict, base: str, path: str) -> str:
              '# budget written by tools/benchmarks/reko_results.py; same for every arm']
     if not args.full:
         kind = dataset['kind']
-        if kind == 'pix2pix':
+        if kind in ('pix2pix', 'pix2pixhd'):
             load = "dict(type='LoadPairedImageFromFile', key='pair', domain_a='A', " \
                    "domain_b='B', color_type='color')"
             loads = [load]
-            num_down = max(1, (s - 1).bit_length())  # down to 1x1
+        if kind == 'pix2pix':  # a UNet goes down to 1x1
+            num_down = max(1, (s - 1).bit_length())
             lines.append(f'model = dict(generator=dict(num_down={num_down}))')
-        else:
+        elif kind == 'cyclegan':
             loads = ["dict(type='LoadImageFromFile', key='img_A', color_type='color')",
                      "dict(type='LoadImageFromFile', key='img_B', color_type='color')"]
         keys = "['img_A', 'img_B']"
@@ -174,6 +182,10 @@ def train_arm(args, dataset, arm, seed, teacher_ckpt, py, commands):
         opts.append(f'model.teacher.ckpt={teacher_ckpt}')
     if arm in ABLATIONS:
         opts.append(ABLATIONS[arm][1])
+    if 'map_stride' in dataset and arm not in ('teacher', 'nokd') and not args.full:
+        # the config's K is for 256x256; keep a quarter of the positions of the smaller maps
+        side = args.size // dataset['map_stride']
+        opts.append(f'model.distill.loss.num_regions={max(1, side * side // 4)}')
     state, ckpt = run_state(work, cfg, opts, None if args.full else iters)
     resume = ['--resume'] if state == 'partial' else []
     commands.append(run([py, 'tools/train.py', cfg, '--work-dir', work] + resume +
