@@ -1,5 +1,6 @@
-"""Student export (plain checkpoint, ONNX, TorchScript) checked on real test images, and the
-latency benchmark's report."""
+"""Student export (plain checkpoint, ONNX, TorchScript, OpenVINO, int8, the fastest form)
+checked on real test images, scoring an export with tools/test.py, and the latency benchmark's
+report."""
 import os
 import re
 
@@ -22,7 +23,7 @@ def test_export_all_formats_match_pytorch(synthetic_unpaired, synthetic_reko_ckp
         r'(\S+\.(?:onnx|pt))\s+max abs difference vs PyTorch on 4 real test images: (\S+)', out)}
     assert len(diffs) == 4, out[-3000:]  # 2 generators x (ONNX, TorchScript)
     assert max(diffs.values()) < 1e-4
-    assert 'all 5 exports match PyTorch' in out
+    assert 'all 5 fp32 exports match PyTorch' in out
 
     # the plain checkpoint holds only what a plain MMagic CycleGAN has, and loads strictly
     from mmagic.registry import MODELS
@@ -96,14 +97,109 @@ def test_export_bad_inputs(synthetic_reko_ckpts, tmp_path):
         load_student(cfg, str(tmp_path / 'missing.pth'))
 
 
-def test_latency_benchmark_reports_every_runtime():
+def test_latency_benchmark_reports_every_runtime(tmp_path):
+    import json
+    runtimes = ['pytorch', 'torchscript', 'onnxruntime', 'onnxruntime-tuned', 'openvino',
+                'onnxruntime-int8', 'openvino-int8']
     out = run_tool(['tools/analysis_tools/benchmark_latency.py', REKO, '--shape', '64', '64',
-                    '--warmup', '1', '--repeats', '2', '--threads', '1']).stdout
-    rows = re.findall(r'^(PyTorch eager|TorchScript|ONNX Runtime)\s+cpu\s+1\s+([\d.]+)\s+'
-                      r'([\d.]+)\s+([\d.]+)x\s+([\d.]+)x$', out, re.M)
-    assert [r[0] for r in rows] == ['PyTorch eager', 'TorchScript', 'ONNX Runtime'], out[-2000:]
-    for _, teacher_ms, student_ms, speedup, _ in rows:
+                    '--warmup', '1', '--repeats', '2', '--threads', '1', '--runtimes'] +
+                   runtimes + ['--profile', '--json', str(tmp_path / 'lat.json')]).stdout
+    rows = re.findall(r'^(\S+)\s+cpu\s+1\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)x\s+([\d.]+)x\s+'
+                      r'(\S+)$', out, re.M)
+    assert [r[0] for r in rows] == runtimes, out[-2000:]
+    for runtime, *_, diff in rows:
+        assert (float(diff) < 1e-3) != runtime.endswith('int8'), (runtime, diff)
+    # the per-operator profile: convolutions dominate both networks, the columns add up
+    conv = re.search(r'^Conv\s+([\d.]+) \(\s*(\d+)%\)\s+([\d.]+) \(\s*(\d+)%\)', out, re.M)
+    assert conv and int(conv[2]) > 50, out[-2000:]
+    saved = json.load(open(tmp_path / 'lat.json'))
+    assert [r['runtime'] for r in saved['rows'] if 'runtime' in r] == runtimes
+    profile = saved['rows'][-1]['profile']
+    total = re.search(r'^all operators\s+([\d.]+)\s+([\d.]+)', out, re.M)
+    assert sum(profile['teacher'].values()) == pytest.approx(float(total[1]), abs=0.02)
+    for _, teacher_ms, student_ms, speedup, *_ in rows:
         assert float(speedup) == pytest.approx(float(teacher_ms) / float(student_ms), rel=0.02)
     flops = re.search(r'teacher ([\d.]+) G, student ([\d.]+) G \(ratio ([\d.]+)x\)', out)
     assert float(flops[3]) == pytest.approx(float(flops[1]) / float(flops[2]), rel=0.01)
     assert all(r[4] == flops[3] for r in rows)
+
+
+def tiny_generator():
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmagic')
+    torch.manual_seed(0)
+    return MODELS.build(dict(type='ResnetGenerator', in_channels=3, out_channels=3,
+                             base_channels=8, num_blocks=2, norm_cfg=dict(type='IN'))).eval()
+
+
+def test_cpu_runtimes_match_pytorch_and_int8_is_marked(tmp_path):
+    from reko_mm.deployment import (ExportedGenerator, export_onnx, quantize_int8,
+                                    save_openvino_ir)
+    net = tiny_generator()
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        ref = net(x)
+    onnx = export_onnx(net, x[:1], str(tmp_path / 'g.onnx'))
+    xml = save_openvino_ir(onnx, str(tmp_path / 'g.xml'))
+    assert (tmp_path / 'g.bin').exists()
+    for path, runtime in ((onnx, None), (onnx, 'onnxruntime-tuned'), (xml, None),
+                          (onnx, 'openvino')):
+        gen = ExportedGenerator(path, runtime)
+        assert gen.runtime == (runtime or ('openvino' if path == xml else 'onnxruntime'))
+        assert (gen(x) - ref).abs().max() < 1e-4, (path, runtime)  # batch 2 from a batch-1 export
+    int8 = quantize_int8(onnx, str(tmp_path / 'g_int8.onnx'), [torch.rand(4, 3, 32, 32) * 2 - 1])
+    import onnx as onnx_lib
+    ops = {n.op_type for n in onnx_lib.load(int8).graph.node}
+    assert {'QuantizeLinear', 'DequantizeLinear'} <= ops and 'InstanceNormalization' in ops
+    for runtime in ('onnxruntime-int8', 'openvino-int8'):
+        y = ExportedGenerator(int8, runtime)(x)
+        assert y.shape == ref.shape and torch.isfinite(y).all()
+        assert 0 < (y - ref).abs().max() < 2  # quantised: not equal, still in range
+
+    (tmp_path / 'g.onnxx').write_bytes(b'')
+    with pytest.raises(ValueError, match=r"unknown exported format '.onnxx'.*\.xml"):
+        ExportedGenerator(str(tmp_path / 'g.onnxx'))
+    with pytest.raises(FileNotFoundError, match='exported generator not found'):
+        ExportedGenerator(str(tmp_path / 'missing.onnx'))
+
+
+def test_fastest_export_and_its_metric_equals_the_checkpoint(synthetic_unpaired,
+                                                             synthetic_reko_ckpts, tmp_path):
+    """--formats fastest writes one timed form per generator and a manifest; tools/test.py
+    --exported scores that file, and for CycleGAN (evaluated in eval mode) the metrics equal
+    those of the checkpoint itself."""
+    import json
+    out = run_tool(['tools/deployment/export_student.py', REKO, synthetic_reko_ckpts[1],
+                    '--out-dir', str(tmp_path), '--formats', 'fastest', '--threads', '1'] +
+                   data_opts(synthetic_unpaired)).stdout
+    deploy = json.load(open(tmp_path / 'cyclegan_synthetic_7x_deploy.json'))
+    assert set(deploy) == {'flat2striped', 'striped2flat'}, out[-2000:]
+    for entry in deploy.values():
+        measured = entry['measured']
+        assert entry['median_ms'] == min(measured.values())
+        assert any(entry['runtime'] in k for k, v in measured.items()
+                   if v == entry['median_ms'])
+        assert not entry['runtime'].endswith('int8')  # not without --allow-int8
+        assert os.path.isfile(tmp_path / entry['file'])
+        assert entry['max_abs_diff'] < 1e-4
+    files = sorted(os.listdir(tmp_path))
+    assert len([f for f in files if not f.endswith(('.json', '.bin'))]) == 2, files
+
+    scores = {}
+    test_opts = [f'test_dataloader.dataset.data_root={synthetic_unpaired}']
+    exported = [f'{k.split("2")[1]}={tmp_path / v["file"]}' for k, v in deploy.items()]
+    for name, extra in (('checkpoint', []), ('exported', ['--exported'] + exported)):
+        out = run_tool(['tools/test.py', REKO, synthetic_reko_ckpts[1], '--work-dir',
+                        str(tmp_path / name), '--out', str(tmp_path / f'{name}.json')] + extra +
+                       ['--cfg-options'] + test_opts).stdout
+        scores[name] = json.load(open(tmp_path / f'{name}.json'))
+    assert 'run by' in out and "the checkpoint's generator is not used" in out
+    assert scores['checkpoint'].keys() == scores['exported'].keys()
+    for key, value in scores['checkpoint'].items():
+        assert scores['exported'][key] == pytest.approx(value, rel=1e-3, abs=1e-3), key
+
+    bad = run_tool(['tools/test.py', REKO, synthetic_reko_ckpts[1], '--exported',
+                    f'zebra={tmp_path / "x.onnx"}', '--cfg-options'] + test_opts, check=False)
+    assert bad.returncode != 0 and "target domains of this model: ['flat', 'striped']" in \
+        bad.stdout.replace('"', "'")

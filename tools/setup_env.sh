@@ -38,7 +38,7 @@ STAMP="$(stamp_of)"
 VPY="$VENV/bin/python"
 check_stack() {
   "$VPY" - <<'EOF'
-import pkg_resources, mmcv, mmcv.ops, mmengine, mmagic, onnxruntime, reko_mm  # noqa: F401
+import pkg_resources, mmcv, mmcv.ops, mmengine, mmagic, onnxruntime, openvino, reko_mm  # noqa: F401
 from reko_mm.evaluation import default_inception_path
 assert mmcv.__version__ == '2.1.0', mmcv.__version__
 default_inception_path()  # offline FID/KID weights present

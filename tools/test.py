@@ -1,6 +1,7 @@
 """Evaluate a teacher, a student or a ReKo checkpoint with the config's test metrics.
 
     python tools/test.py CONFIG CHECKPOINT [--out metrics.json] [--work-dir DIR]
+                         [--exported DOMAIN=FILE ...] [--runtime openvino-int8]
                          [--cfg-options k=v ...] [--launcher pytorch]
 
 Same interface as MMagic's tools/test.py. For a ReKo config (``TeacherStudentGAN``) the student
@@ -11,6 +12,13 @@ docs/evaluation.md).
 The checkpoint is loaded strictly: every key and shape must match the config's model, or the
 tool stops (exit code 1) with the first mismatching keys and what the checkpoint seems to be
 (e.g. a teacher checkpoint given with a student config). Nothing is scored then.
+
+``--exported photo=student_mask2photo_int8.onnx`` scores an exported generator (ONNX, OpenVINO
+IR ``.xml``, TorchScript ``.pt``; see tools/deployment/export_student.py) in place of the
+checkpoint's generator of that target domain, run by ``--runtime`` (default: the file's own):
+the check that an export, int8 above all, keeps the metric. The exported graph is the generator
+in eval mode (no dropout, running BatchNorm statistics), so compare it with another export
+(e.g. the fp32 ONNX), not with MMagic's train-mode Pix2Pix evaluation.
 """
 import argparse
 import os
@@ -42,6 +50,10 @@ def parse_args():
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value pairs, e.g. '
         'test_dataloader.dataset.data_root=data/facades')
+    parser.add_argument('--exported', nargs='+', default=[], metavar='DOMAIN=FILE',
+                        help='score these exported generators instead of the checkpoint\'s')
+    parser.add_argument('--runtime', help='runtime of the exported files (default: by format; '
+                        'onnxruntime-int8 / openvino-int8 / onnxruntime-tuned / openvino)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -67,6 +79,23 @@ def prepare_test_cfg(cfg, checkpoint: str):
     return cfg
 
 
+def swap_exported_generators(model, exported, runtime=None):
+    """Put ``DOMAIN=FILE`` exported generators in place of the model's generators."""
+    from reko_mm.deployment import ExportedGenerator
+    domains = list(getattr(model, '_reachable_domains', []))
+    for item in exported:
+        domain, sep, path = item.partition('=')
+        if not sep or domain not in domains:
+            raise ValueError(f'--exported {item!r}: expected DOMAIN=FILE with DOMAIN one of '
+                             f'the target domains of this model: {domains}')
+        generator = ExportedGenerator(path, runtime)
+        model.generators[domain] = generator
+        print_colored_log(f'generator of {domain!r}: {path} run by {generator.runtime} '
+                          '(exported; the checkpoint\'s generator is not used)')
+    if runtime and not exported:
+        raise ValueError('--runtime applies to --exported files; none were given')
+
+
 def main():
     args = parse_args()
     if not osp.isfile(args.config):
@@ -86,6 +115,7 @@ def main():
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     load_state_strict(model, args.checkpoint, config_name=args.config)
     print_colored_log(f'Loaded {args.checkpoint} strictly into the model of {args.config}')
+    swap_exported_generators(model, args.exported, args.runtime)
     print_colored_log(f'Working directory: {cfg.work_dir}')
     print_colored_log(f'Log directory: {runner._log_dir}')
     if args.out:

@@ -1,16 +1,24 @@
-"""Teacher vs student generator latency in PyTorch eager, TorchScript and ONNX Runtime, one run.
+"""Teacher vs student generator latency in every CPU runtime a user would try, in one run.
 
     python tools/analysis_tools/benchmark_latency.py configs/reko/cyclegan_horse2zebra_7x.py \
-        [--shape 256 256] [--batch 1] [--warmup 3] [--repeats 20] [--threads 1 0] [--cuda]
+        [--shape 256 256] [--batch 1] [--warmup 3] [--repeats 20] [--threads 1 0]
+        [--runtimes pytorch torchscript torch-compile onnxruntime onnxruntime-tuned openvino
+                    onnxruntime-int8 openvino-int8] [--profile] [--json OUT] [--cuda]
 
 Both generators are built from the ReKo config (weights do not change the latency). For each
 CPU thread count (0: the runtime's default) and runtime, the two networks are timed alternately
 (teacher, student, teacher, ...) after a warm-up, so that drifts of the machine hit both alike.
-It prints the medians, the measured speed-up and the FLOP ratio, the limit a compute-bound
-runtime can reach. TorchScript is the frozen trace of tools/deployment/export_student.py, with
-``torch.jit.optimize_for_inference``; ONNX is exported with a static input shape.
+It prints the medians, the measured speed-up, the FLOP ratio (the limit a compute-bound runtime
+can reach) and the student's max abs output difference to PyTorch eager; an fp32 runtime
+beyond --tolerance fails the run. The runtimes (reko_mm/deployment/runtimes.py): PyTorch eager;
+TorchScript (frozen trace + ``optimize_for_inference``); ``torch.compile`` (inductor);
+ONNX Runtime with default and tuned session options; OpenVINO (IR, f32); int8 (static QDQ
+quantisation of the ONNX graph's convolutions) in ONNX Runtime and OpenVINO, whose accuracy is
+to be checked on a metric with ``tools/test.py --exported``. ONNX is exported with a static
+input shape. ``--profile`` adds ONNX Runtime's time per operator type for both networks.
 """
 import argparse
+import json
 import os.path as osp
 import statistics
 import sys
@@ -26,7 +34,9 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmagic.registry import MODELS  # noqa: E402
 
 from reko_mm.analysis import generator_complexity, teacher_and_student_generators  # noqa: E402
-from reko_mm.deployment import export_onnx, freeze_torchscript  # noqa: E402
+from reko_mm.deployment import (FILE_RUNTIMES, RUNTIMES, export_onnx, file_runner,  # noqa: E402
+                                freeze_torchscript, quantize_int8, runtime_available,
+                                save_openvino_ir)
 
 
 def alternate(fns: dict, warmup: int, repeats: int) -> dict:
@@ -60,19 +70,61 @@ def torchscript_runner(net, x):
 
     def run():
         with torch.no_grad():
-            scripted(x)
+            return scripted(x)
     return run
 
 
-def ort_runner(path, x, provider, threads):
+def compile_runner(net, x):
+    compiled = torch.compile(net)
+
+    def run():
+        with torch.no_grad():
+            return compiled(x)
+    run()  # compiles
+    return run
+
+
+def runner(runtime, net, x, files, threads):
+    """A no-argument callable timing one generator in ``runtime``, and its output for the
+    equality check."""
+    if runtime == 'pytorch':
+        fn = torch_runner(net, x, 'cpu')
+        return fn, lambda: net(x).detach().numpy()
+    if runtime == 'torchscript':
+        fn = torchscript_runner(net, x)
+    elif runtime == 'torch-compile':
+        fn = compile_runner(net, x)
+    else:
+        run_file = file_runner(files[runtime], runtime, threads)
+        feed = x.numpy()
+        return (lambda: run_file(feed)), (lambda: run_file(feed))
+    return fn, lambda: fn().numpy()
+
+
+def profile_ort(paths, x, threads, repeats):
+    """ONNX Runtime's per-node profile of each network, summed per operator type (ms per run)."""
+    import collections
+    import json
     import onnxruntime as ort
-    opts = ort.SessionOptions()
-    if threads:
+    table = {}
+    for name, path in paths.items():
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.intra_op_num_threads = threads
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(path, opts, providers=[provider])
-    feed = {'input': x.numpy()}
-    return lambda: session.run(None, feed)
+        opts.enable_profiling = True
+        opts.profile_file_prefix = osp.join(osp.dirname(path), f'profile_{name}')
+        session = ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+        feed = {'input': x.numpy()}
+        session.run(None, feed)  # warm-up, not profiled apart: removed below
+        for _ in range(repeats):
+            session.run(None, feed)
+        events = json.load(open(session.end_profiling()))
+        per_op = collections.defaultdict(float)
+        for ev in events:
+            if ev.get('cat') == 'Node' and ev['name'].endswith('_kernel_time'):
+                per_op[ev['args']['op_name']] += ev['dur'] / 1e3 / (repeats + 1)
+        table[name] = per_op
+    return table
 
 
 def main():
@@ -84,8 +136,13 @@ def main():
     parser.add_argument('--repeats', type=int, default=20)
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 0],
                         help='CPU intra-op thread counts to measure (0: the default, all cores)')
-    parser.add_argument('--runtimes', nargs='+', default=['pytorch', 'torchscript', 'onnxruntime'],
-                        choices=['pytorch', 'torchscript', 'onnxruntime'])
+    parser.add_argument('--runtimes', nargs='+', default=list(RUNTIMES), choices=RUNTIMES,
+                        help='default: all (one that cannot run here is skipped, with why)')
+    parser.add_argument('--tolerance', type=float, default=1e-3,
+                        help='max abs output difference to PyTorch an fp32 runtime may have')
+    parser.add_argument('--profile', action='store_true',
+                        help="per-operator time of both networks (ONNX Runtime's profiler)")
+    parser.add_argument('--json', help='also write the rows to this JSON file')
     parser.add_argument('--cuda', action='store_true', help='also time on CUDA when present')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
@@ -103,48 +160,86 @@ def main():
     flops = {name: generator_complexity(gens[name], args.shape)[1] for name in nets}
     flop_ratio = flops['teacher'] / flops['student']
     default_threads = torch.get_num_threads()
+    runtimes = []
+    for runtime in args.runtimes:
+        problem = runtime_available(runtime)
+        if problem:
+            print(f'skipped {runtime}: {problem}')
+        else:
+            runtimes.append(runtime)
 
     print(f'{osp.basename(args.config)}: batch {args.batch}, {args.shape[0]}x{args.shape[1]}, '
           f'{args.warmup} warm-up + {args.repeats} timed runs each, interleaved')
     print(f'FLOPs: teacher {flops["teacher"]:.4g} G, student {flops["student"]:.4g} G '
           f'(ratio {flop_ratio:.2f}x)')
-    print(f'{"runtime":<14} {"device":<7} {"threads":>7} {"teacher ms":>11} {"student ms":>11} '
-          f'{"speed-up":>9} {"FLOP ratio":>11}')
+    print(f'{"runtime":<18} {"device":<7} {"threads":>7} {"teacher ms":>11} {"student ms":>11} '
+          f'{"speed-up":>9} {"FLOP ratio":>11} {"max |diff|":>11}')
+    rows, bad = [], []
+    with torch.no_grad():
+        reference = nets['student'](x).numpy()
 
-    def report(runtime, device, threads, fns):
-        med = alternate(fns, args.warmup, args.repeats)
-        print(f'{runtime:<14} {device:<7} {threads:>7} {med["teacher"] * 1e3:>11.2f} '
+    def report(runtime, device, threads, pairs):
+        med = alternate({n: fn for n, (fn, _) in pairs.items()}, args.warmup, args.repeats)
+        diff = float(abs(pairs['student'][1]() - reference).max()) if device == 'cpu' \
+            else float('nan')
+        if device == 'cpu' and not runtime.endswith('int8') and diff > args.tolerance:
+            bad.append(f'{runtime}: {diff:.3g}')
+        rows.append(dict(runtime=runtime, device=device, threads=threads,
+                         teacher_ms=med['teacher'] * 1e3, student_ms=med['student'] * 1e3,
+                         speedup=med['teacher'] / med['student'], flop_ratio=flop_ratio,
+                         max_abs_diff=diff))
+        print(f'{runtime:<18} {device:<7} {threads:>7} {med["teacher"] * 1e3:>11.2f} '
               f'{med["student"] * 1e3:>11.2f} {med["teacher"] / med["student"]:>8.2f}x '
-              f'{flop_ratio:>10.2f}x', flush=True)
+              f'{flop_ratio:>10.2f}x {diff:>11.3g}', flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
-        paths = {}
-        if 'onnxruntime' in args.runtimes:
-            paths = {n: export_onnx(m, x, osp.join(tmp, f'{n}.onnx'), dynamic=False)
-                     for n, m in nets.items()}
+        files = {n: {} for n in nets}
+        if any(r in FILE_RUNTIMES for r in runtimes) or args.profile:
+            for n, m in nets.items():
+                onnx = export_onnx(m, x, osp.join(tmp, f'{n}.onnx'), dynamic=False)
+                files[n].update({'onnxruntime': onnx, 'onnxruntime-tuned': onnx})
+                if 'openvino' in runtimes:
+                    files[n]['openvino'] = save_openvino_ir(onnx, osp.join(tmp, f'{n}.xml'))
+                if any(r.endswith('int8') for r in runtimes):
+                    # calibration data only sets the ranges: it does not change the latency
+                    # (the int8 accuracy is checked on real images by tools/test.py --exported)
+                    calib = [torch.rand_like(x) * 2 - 1 for _ in range(4)]
+                    int8 = quantize_int8(onnx, osp.join(tmp, f'{n}_int8.onnx'), calib)
+                    files[n].update({'onnxruntime-int8': int8, 'openvino-int8': int8})
         for threads in args.threads:
             n_threads = threads or default_threads
             torch.set_num_threads(n_threads)
-            if 'pytorch' in args.runtimes:
-                report('PyTorch eager', 'cpu', n_threads,
-                       {n: torch_runner(m, x, 'cpu') for n, m in nets.items()})
-            if 'torchscript' in args.runtimes:
-                report('TorchScript', 'cpu', n_threads,
-                       {n: torchscript_runner(m, x) for n, m in nets.items()})
-            if 'onnxruntime' in args.runtimes:
-                report('ONNX Runtime', 'cpu', n_threads,
-                       {n: ort_runner(p, x, 'CPUExecutionProvider', n_threads)
-                        for n, p in paths.items()})
+            for runtime in runtimes:
+                report(runtime, 'cpu', n_threads,
+                       {n: runner(runtime, m, x, files[n], n_threads) for n, m in nets.items()})
         torch.set_num_threads(default_threads)
         if args.cuda and torch.cuda.is_available():
-            if 'pytorch' in args.runtimes:
-                report('PyTorch eager', 'cuda', '-',
-                       {n: torch_runner(m, x, 'cuda') for n, m in nets.items()})
-            import onnxruntime as ort
-            if paths and 'CUDAExecutionProvider' in ort.get_available_providers():
-                report('ONNX Runtime', 'cuda', '-',
-                       {n: ort_runner(p, x, 'CUDAExecutionProvider', 0)
-                        for n, p in paths.items()})
+            report('pytorch', 'cuda', '-',
+                   {n: (torch_runner(m, x, 'cuda'), None) for n, m in nets.items()})
+        if args.profile:
+            threads = args.threads[0] or default_threads
+            table = profile_ort({n: files[n]['onnxruntime'] for n in nets}, x, threads,
+                                args.repeats)
+            total = {n: sum(t.values()) for n, t in table.items()}
+            print(f'\nONNX Runtime per operator type, {threads} thread(s), ms per run '
+                  '(share of the network time):')
+            print(f'{"operator":<24} {"teacher ms":>16} {"student ms":>16} {"ratio":>7}')
+            ops = sorted(set(table['teacher']) | set(table['student']),
+                         key=lambda o: -table['teacher'].get(o, 0))
+            for op in ops:
+                t, s_ = table['teacher'].get(op, 0.0), table['student'].get(op, 0.0)
+                print(f'{op:<24} {t:>9.2f} ({100 * t / total["teacher"]:>3.0f}%) '
+                      f'{s_:>9.2f} ({100 * s_ / total["student"]:>3.0f}%) '
+                      f'{t / s_ if s_ else float("nan"):>6.2f}x')
+            print(f'{"all operators":<24} {total["teacher"]:>16.2f} {total["student"]:>16.2f} '
+                  f'{total["teacher"] / total["student"]:>6.2f}x')
+            rows.append(dict(profile={n: dict(t) for n, t in table.items()}))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(config=args.config, shape=args.shape, batch=args.batch,
+                           rows=rows), f, indent=1)
+    if bad:
+        sys.exit(f'fp32 runtimes differ from PyTorch by more than {args.tolerance}: {bad}')
 
 
 if __name__ == '__main__':

@@ -1,7 +1,16 @@
-"""Export a (ReKo) student: plain MMagic checkpoint, ONNX and TorchScript, each checked.
+"""Export a (ReKo) student: plain MMagic checkpoint, ONNX, TorchScript, OpenVINO IR, int8
+ONNX, or the fastest of them on this machine; each checked against PyTorch.
 
     python tools/deployment/export_student.py CONFIG CHECKPOINT --out-dir DIR
-        [--formats pth onnx torchscript] [--opset 17] [--num-images 4] [--cfg-options k=v ...]
+        [--formats pth onnx torchscript openvino onnx-int8 | pth fastest [--allow-int8]]
+        [--threads 1] [--opset 17] [--num-images 4] [--calib-images 16]
+        [--cfg-options k=v ...]
+
+``fastest`` makes every fp32 form (and int8 with --allow-int8), times each in the runtimes that
+run it (ONNX Runtime default and tuned, OpenVINO, TorchScript) at the test images' size with
+--threads, and writes the fastest, with ``<config>_deploy.json`` naming the runtime and the
+timings. int8 exports are calibrated on --calib-images training images; their difference to
+PyTorch is reported, not bounded: check the metric with ``tools/test.py --exported``.
 
 Each export is run on the first --num-images real test images of the config's test set
 (ONNX through onnxruntime on CPU) and the max abs difference to PyTorch is printed. The
@@ -26,7 +35,14 @@ def main():
     parser.add_argument('checkpoint')
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--formats', nargs='+', default=['pth', 'onnx', 'torchscript'],
-                        choices=['pth', 'onnx', 'torchscript'])
+                        choices=['pth', 'onnx', 'torchscript', 'openvino', 'onnx-int8',
+                                 'fastest'])
+    parser.add_argument('--allow-int8', action='store_true',
+                        help='let --formats fastest pick the int8 form')
+    parser.add_argument('--threads', type=int, default=0,
+                        help='CPU threads the fastest form is measured with (0: default)')
+    parser.add_argument('--calib-images', type=int, default=16,
+                        help='training images the int8 ranges are calibrated on')
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--num-images', type=int, default=4,
                         help='real test images the exports are checked on')
@@ -36,13 +52,21 @@ def main():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='e.g. test_dataloader.dataset.data_root=data/facades')
     args = parser.parse_args()
+    if args.allow_int8 and 'fastest' not in args.formats:
+        sys.exit('--allow-int8 applies to --formats fastest; to write an int8 export, '
+                 'use --formats onnx-int8')
     report = export_student(args.config, args.checkpoint, args.out_dir, args.formats,
-                            args.opset, args.num_images, args.cfg_options, args.overwrite)
+                            args.opset, args.num_images, args.cfg_options, args.overwrite,
+                            calib_images=args.calib_images, allow_int8=args.allow_int8,
+                            threads=args.threads)
     worst = {path: r['max_abs_diff'] for path, r in report.items()
-             if r['max_abs_diff'] > args.tolerance}
+             if r['max_abs_diff'] > args.tolerance and not r.get('int8')}
     if worst:
         sys.exit(f'exports differ from PyTorch by more than {args.tolerance}: {worst}')
-    print(f'all {len(report)} exports match PyTorch within {args.tolerance}')
+    n_int8 = sum(bool(r.get('int8')) for r in report.values())
+    print(f'all {len(report) - n_int8} fp32 exports match PyTorch within {args.tolerance}' +
+          (f'; {n_int8} int8 export(s): check the metric with tools/test.py --exported'
+           if n_int8 else ''))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,165 @@
+"""CPU runtimes for an exported generator: ONNX Runtime (default and tuned session options),
+OpenVINO, TorchScript, ``torch.compile`` and int8 (static QDQ quantisation of the ONNX graph,
+run by ONNX Runtime or OpenVINO).
+
+Every runtime here is exact in fp32 (OpenVINO is pinned to f32: on CPUs with bf16 units its
+default precision would be bf16). Only the ``*-int8`` runtimes change the numbers; check them
+on a metric (``tools/test.py --exported``), not only on a pixel difference.
+"""
+import os.path as osp
+from typing import Callable, Iterable, Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+FILE_RUNTIMES = ('onnxruntime', 'onnxruntime-tuned', 'openvino', 'onnxruntime-int8',
+                 'openvino-int8')
+RUNTIMES = ('pytorch', 'torchscript', 'torch-compile') + FILE_RUNTIMES
+
+
+def runtime_available(runtime: str) -> Optional[str]:
+    """None when ``runtime`` can run here, else why not (with the fix)."""
+    if runtime not in RUNTIMES:
+        return f'unknown runtime {runtime!r}; choose from {", ".join(RUNTIMES)}'
+    if runtime.startswith('openvino'):
+        try:
+            import openvino  # noqa: F401
+        except ImportError:
+            return 'openvino is not installed (pip install -r requirements/evaluation.txt)'
+    if runtime.startswith('onnxruntime'):
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return 'onnxruntime is not installed (pip install -r requirements/evaluation.txt)'
+    if runtime == 'torch-compile':
+        import shutil
+        if not (shutil.which('g++') or shutil.which('c++') or shutil.which('clang++')):
+            return 'torch.compile on CPU needs a C++ compiler (g++), none found on PATH'
+    return None
+
+
+def ort_session(path: str, threads: int = 0, tuned: bool = False):
+    """An ONNX Runtime CPU session with all graph optimisations. ``tuned`` adds what ORT's
+    performance guide suggests for one request at a time: sequential execution, one inter-op
+    thread, spinning intra-op threads, denormals flushed to zero."""
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        opts.intra_op_num_threads = threads
+    if tuned:
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry('session.intra_op.allow_spinning', '1')
+        opts.add_session_config_entry('session.set_denormal_as_zero', '1')
+    return ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+
+
+def openvino_compiled(path: str, threads: int = 0):
+    """An OpenVINO CPU model (ONNX or IR ``.xml``) compiled for latency, in f32."""
+    import openvino as ov
+    config = {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': 'f32'}
+    if threads:
+        config['INFERENCE_NUM_THREADS'] = threads
+    return ov.Core().compile_model(path, 'CPU', config)
+
+
+def save_openvino_ir(onnx_path: str, xml_path: str) -> str:
+    """Convert an ONNX generator to OpenVINO IR (``.xml`` + ``.bin``), weights kept in fp32."""
+    import openvino as ov
+    ov.save_model(ov.convert_model(onnx_path), xml_path, compress_to_fp16=False)
+    return xml_path
+
+
+def quantize_int8(onnx_path: str, out_path: str, calibration: Iterable[torch.Tensor]) -> str:
+    """Static int8 quantisation (QDQ, per-channel int8 weights, uint8 activations, min-max
+    ranges) of an ONNX generator, calibrated on ``calibration`` images (N, C, H, W)."""
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
+                                          QuantType, quantize_static)
+    batches = [x.detach().cpu().numpy() for x in calibration]
+    if not batches:
+        raise ValueError('int8 quantisation needs calibration images; none were given')
+
+    class Reader(CalibrationDataReader):
+
+        def __init__(self):
+            self._it = iter([{'input': b[i:i + 1]} for b in batches for i in range(len(b))])
+
+        def get_next(self):
+            return next(self._it, None)
+
+    import logging
+    import tempfile
+
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantiser warns about every normalisation constant
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            pre = osp.join(tmp, 'pre.onnx')
+            # ONNX shape inference + graph optimisation (the symbolic one fails on UNets)
+            quant_pre_process(onnx_path, pre, skip_symbolic_shape=True)
+            # convolutions only: the normalisations and activations stay in float
+            quantize_static(pre, out_path, Reader(), quant_format=QuantFormat.QDQ,
+                            per_channel=True, weight_type=QuantType.QInt8,
+                            activation_type=QuantType.QUInt8,
+                            calibrate_method=CalibrationMethod.MinMax,
+                            op_types_to_quantize=['Conv', 'ConvTranspose'])
+    finally:
+        root.setLevel(level)
+    return out_path
+
+
+def file_runner(path: str, runtime: str, threads: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+    """``fn(x) -> y`` (numpy, NCHW) running an exported file with ``runtime``."""
+    if runtime.startswith('onnxruntime'):
+        session = ort_session(path, threads, tuned=runtime == 'onnxruntime-tuned')
+        name = session.get_inputs()[0].name
+        return lambda x: session.run(None, {name: x})[0]
+    if runtime.startswith('openvino'):
+        compiled = openvino_compiled(path, threads)
+        request = compiled.create_infer_request()
+        out = compiled.outputs[0]
+
+        def run(x):
+            return request.infer({0: x})[out]
+        return run
+    if runtime == 'torchscript':
+        module = torch.jit.load(path, map_location='cpu')
+
+        def run_ts(x):
+            with torch.no_grad():
+                return module(torch.from_numpy(x)).numpy()
+        return run_ts
+    raise ValueError(f'{runtime!r} does not run files; file runtimes: {FILE_RUNTIMES}')
+
+
+def runtime_for_file(path: str) -> str:
+    ext = osp.splitext(path)[1].lower()
+    runtimes = {'.onnx': 'onnxruntime', '.xml': 'openvino', '.pt': 'torchscript'}
+    if ext not in runtimes:
+        raise ValueError(f'{path}: unknown exported format {ext!r}; expected .onnx (ONNX '
+                         'Runtime), .xml (OpenVINO IR) or .pt (TorchScript)')
+    return runtimes[ext]
+
+
+class ExportedGenerator(nn.Module):
+    """An exported generator file run by a CPU runtime, usable where MMagic calls a generator
+    (inference only). ``runtime`` defaults to the one of the file's format."""
+
+    def __init__(self, path: str, runtime: Optional[str] = None, threads: int = 0):
+        super().__init__()
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'exported generator not found: {osp.abspath(path)}')
+        self.path = path
+        self.runtime = runtime or runtime_for_file(path)
+        problem = runtime_available(self.runtime)
+        if problem:
+            raise RuntimeError(problem)
+        self._run = file_runner(path, self.runtime, threads)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self._run(np.ascontiguousarray(x.detach().cpu().float().numpy()))
+        return torch.from_numpy(np.asarray(y)).to(x.device)
