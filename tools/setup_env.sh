@@ -4,6 +4,14 @@
 #
 #   bash tools/setup_env.sh            # venv at ./.venv
 #   REKO_VENV=/path/to/venv bash tools/setup_env.sh
+#   REKO_TORCH=keep REKO_SYSTEM_SITE_PACKAGES=1 bash tools/setup_env.sh
+#       # reuse the torch + torchvision the base Python already has (e.g. a CUDA build in a
+#       # GPU container) instead of installing requirements/torch.txt
+#
+# mmcv's ops are compiled with CUDA kernels when torch is a CUDA build that sees a GPU (or
+# FORCE_CUDA=1) and nvcc is found; otherwise with CPU kernels only, which is all CycleGAN,
+# Pix2Pix and Pix2PixHD need (they use mmcv's conv/norm modules, not its custom ops). The two
+# kinds are cached under different names.
 #
 # Idempotent: when the stamp of the requirements matches and the stack imports, it does nothing.
 # mmcv 2.1.0 has no wheel for torch >= 2.2 on PyPI, so it is built from the source distribution
@@ -53,26 +61,45 @@ t0=$(date +%s)
 # ---- venv -----------------------------------------------------------------------------------
 if [ ! -x "$VPY" ]; then
   log "creating virtual environment at $VENV"
-  "$PYTHON" -m venv "$VENV"
+  if [ "${REKO_SYSTEM_SITE_PACKAGES:-0}" = 1 ]; then
+    "$PYTHON" -m venv --system-site-packages "$VENV"
+  else
+    "$PYTHON" -m venv "$VENV"
+  fi
 fi
 PIP=("$VPY" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade "pip>=23.2" >/dev/null
 
-log "installing torch + torchvision ($(grep -E '^torch' "$REQ/torch.txt" | tr '\n' ' '))"
-if ! "$VPY" -c 'import torch, torchvision' 2>/dev/null; then
-  "${PIP[@]}" install -q -r "$REQ/torch.txt"
+TORCH_REQ="$REQ/torch.txt"
+if [ "${REKO_TORCH:-install}" = keep ]; then
+  "$VPY" -c 'import torch, torchvision' 2>/dev/null || die "REKO_TORCH=keep: torch and torchvision do not import in $VENV (create it with REKO_SYSTEM_SITE_PACKAGES=1 to see the base Python's packages, or install them into it first)."
+  TORCH_REQ="$VENV/.reko-torch-kept.txt"
+  "$VPY" -c 'import torch, torchvision; print(f"torch=={torch.__version__}\ntorchvision=={torchvision.__version__}")' > "$TORCH_REQ"
+  log "keeping the installed $(tr '\n' ' ' < "$TORCH_REQ")(REKO_TORCH=keep)"
+else
+  log "installing torch + torchvision ($(grep -E '^torch' "$REQ/torch.txt" | tr '\n' ' '))"
+  if ! "$VPY" -c 'import torch, torchvision' 2>/dev/null; then
+    "${PIP[@]}" install -q -r "$REQ/torch.txt"
+  fi
 fi
 "${PIP[@]}" install -q -r "$REQ/runtime.txt" -c "$REQ/constraints.txt"
 
 # ---- mmcv (full, with ops) ------------------------------------------------------------------
 TORCH_TAG="$("$VPY" -c 'import torch; v=torch.__version__.split("+"); print(v[0] + ("-" + v[1] if len(v) > 1 else "") + ("-cuda" + torch.version.cuda if torch.version.cuda else ""))')"
-WHEEL_DIR="$CACHE/mmcv-$MMCV_VERSION/torch-$TORCH_TAG-py$pyver"
+# CUDA kernels only where they can be built and used; the GPU is hidden from a CPU-kernel build
+# (mmcv's setup.py switches to CUDA whenever torch sees a GPU, and fails without nvcc).
+MMCV_OPS=cpu
+if "$VPY" -c 'import os, sys, torch; sys.exit(0 if torch.version.cuda and (torch.cuda.is_available() or os.environ.get("FORCE_CUDA") == "1") else 1)' 2>/dev/null \
+   && { command -v nvcc >/dev/null || [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" ]; }; then
+  MMCV_OPS=cuda
+fi
+WHEEL_DIR="$CACHE/mmcv-$MMCV_VERSION/torch-$TORCH_TAG-py$pyver$([ "$MMCV_OPS" = cuda ] && echo -cudaops || true)"
 if "$VPY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; then
   log "mmcv $MMCV_VERSION with ops already installed"
 else
   wheel="$(ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
   if [ -z "$wheel" ]; then
-    log "no cached mmcv wheel in $WHEEL_DIR: building mmcv $MMCV_VERSION with ops from source"
+    log "no cached mmcv wheel in $WHEEL_DIR: building mmcv $MMCV_VERSION with $MMCV_OPS ops from source"
     log "(about 20 minutes on 2 CPU cores; done once per machine, then cached)"
     log "installing build requirements (pip may warn that torch wants setuptools>=77: the"
     log "older setuptools is only for this build; the final step restores a newer one)"
@@ -86,7 +113,12 @@ else
       sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$src/setup.py"
     fi
     mkdir -p "$WHEEL_DIR"
-    (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    if [ "$MMCV_OPS" = cuda ]; then
+      build_env=(FORCE_CUDA=1)
+    else
+      build_env=(FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=)
+    fi
+    (cd "$src" && env "${build_env[@]}" MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
         "${PIP[@]}" wheel -q --no-build-isolation --no-deps . -w "$build/dist")
     mv "$build"/dist/mmcv-*.whl "$WHEEL_DIR/"
     rm -rf "$build"
@@ -102,7 +134,7 @@ fi
 log "installing mmagic and its import-time dependencies"
 "${PIP[@]}" install -q --no-deps -r "$REQ/nodeps.txt"
 # Resolved together so nothing upgrades numpy, opencv or torch past the pins.
-"${PIP[@]}" install -q -r "$REQ/torch.txt" -r "$REQ/runtime.txt" -r "$REQ/mmagic.txt" \
+"${PIP[@]}" install -q -r "$TORCH_REQ" -r "$REQ/runtime.txt" -r "$REQ/mmagic.txt" \
   -r "$REQ/evaluation.txt" \
   -r "$REQ/tests.txt" -c "$REQ/constraints.txt"
 "${PIP[@]}" install -q --no-deps -e "$ROOT"
