@@ -1,5 +1,6 @@
 """The attention figure shows exactly the regions the loss distils."""
 import os
+import re
 
 import numpy as np
 import pytest
@@ -107,3 +108,25 @@ def test_attention_hook_logs_the_figure(tmp_path):
     assert np.array_equal(hook._image, first)  # the image of the first logged step is kept
     with pytest.raises(ValueError, match='interval'):
         AttentionVisHook(interval=0)
+
+
+def test_visualize_attention_refuses_bad_images_before_building(tmp_path):
+    """A bad image, pair half or mask is named, before any model or checkpoint is loaded."""
+    import cv2
+    from conftest import run_tool
+    single = str(tmp_path / 'single.png')
+    cv2.imwrite(single, np.zeros((32, 32, 3), np.uint8))
+    base = ['tools/analysis_tools/visualize_attention.py',
+            'configs/reko/synthetic/cyclegan_synthetic_7x.py', str(tmp_path / 'no.pth')]
+    cases = [([single, str(tmp_path / 'a.png'), '--pair-half', 'B'],
+              r'--pair-half: .*single.png is 32x32, not a pair of two square halves side by '
+              r'side; leave --pair-half out'),
+             ([str(tmp_path / 'none.png'), str(tmp_path / 'b.png')],
+              r'cannot read image .*none.png'),
+             ([single, str(tmp_path / 'c.png'), '--mask', str(tmp_path / 'nomask.png')],
+              r'cannot read --mask .*nomask.png')]
+    for args, message in cases:
+        proc = run_tool(base + args, check=False, timeout=300)
+        assert proc.returncode != 0
+        assert re.search(message, proc.stdout), proc.stdout[-2000:]
+    assert not any((tmp_path / out).exists() for out in ['a.png', 'b.png', 'c.png'])

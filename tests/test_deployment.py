@@ -97,6 +97,16 @@ def test_export_bad_inputs(synthetic_reko_ckpts, tmp_path):
         load_student(cfg, str(tmp_path / 'missing.pth'))
 
 
+def test_allow_int8_without_fastest_is_refused(tmp_path):
+    """--allow-int8 only steers --formats fastest; alone it would do nothing, so it is refused."""
+    proc = run_tool(['tools/deployment/export_student.py', REKO, str(tmp_path / 'no.pth'),
+                     '--out-dir', str(tmp_path / 'out'), '--formats', 'onnx', '--allow-int8'],
+                    check=False, timeout=300)
+    assert proc.returncode != 0
+    assert ('--allow-int8 applies to --formats fastest; to write an int8 export, use '
+            '--formats onnx-int8') in proc.stdout
+    assert not (tmp_path / 'out').exists()
+
 def test_latency_benchmark_reports_every_runtime(tmp_path):
     import json
     runtimes = ['pytorch', 'torchscript', 'onnxruntime', 'onnxruntime-tuned', 'openvino',

@@ -37,7 +37,6 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
-    model = build_model_from_config(args.config, args.checkpoint, args.cfg_options)
     img = cv2.imread(args.image, cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(f'cannot read image {args.image}')
@@ -47,7 +46,13 @@ def main(argv=None):
             raise ValueError(f'--pair-half: {args.image} is {w}x{h}, not a pair of two square '
                              'halves side by side; leave --pair-half out for a single image')
         img = img[:, :h] if args.pair_half == 'A' else img[:, h:]
-    mask = cv2.imread(args.mask, cv2.IMREAD_GRAYSCALE) > 127 if args.mask else None
+    mask = None
+    if args.mask:
+        mask = cv2.imread(args.mask, cv2.IMREAD_GRAYSCALE)
+        if mask is None:
+            raise FileNotFoundError(f'cannot read --mask {args.mask}')
+        mask = mask > 127
+    model = build_model_from_config(args.config, args.checkpoint, args.cfg_options)
     fig, stats = attention_figure(model, img, domain=args.domain, layer=args.layer, mask=mask)
     cv2.imwrite(args.out, fig)
     print(f'wrote {args.out}: K={stats["k"]} regions of a {stats["h"]}x{stats["w"]} map at '
