@@ -1,7 +1,11 @@
 """The environment that tools/setup_env.sh builds imports the whole stack we rely on."""
 import importlib
+import os
+import sys
 
 import pytest
+
+from conftest import ROOT
 
 
 @pytest.mark.parametrize('module', [
@@ -29,3 +33,19 @@ def test_reko_registers_into_mmagic_scope():
                  'TeacherStudentPix2Pix'):
         assert MODELS.get(name) is not None, name
     assert TASK_UTILS.get('ModuleOutputRecorder') is not None
+
+
+def test_keep_torch_without_torch_is_refused(tmp_path):
+    """REKO_TORCH=keep in a venv that has no torch stops with the fix, and installs nothing."""
+    import subprocess
+    venv = tmp_path / 'venv'
+    env = dict(os.environ, REKO_VENV=str(venv), REKO_TORCH='keep',
+               REKO_PYTHON=sys.executable, REKO_CACHE=str(tmp_path / 'cache'))
+    env.pop('REKO_SYSTEM_SITE_PACKAGES', None)
+    proc = subprocess.run(['bash', 'tools/setup_env.sh'], cwd=ROOT, env=env, timeout=600,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert (f'REKO_TORCH=keep: torch and torchvision do not import in {venv} (create it with '
+            'REKO_SYSTEM_SITE_PACKAGES=1') in proc.stdout
+    assert not list(venv.glob('lib/python*/site-packages/torch'))
+    assert not (tmp_path / 'cache').exists()
