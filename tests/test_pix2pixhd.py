@@ -78,6 +78,13 @@ def test_vgg_loss_needs_local_weights(tmp_path):
     path = tmp_path / 'vgg19.pth'
     torch.save({f'features.{k}': v for k, v in features.state_dict().items()}, path)
     model = small_model(vgg_loss_weight=10.0, vgg_weights=str(path))
+    with pytest.raises(FileNotFoundError, match=r"VGG19 loss weights file not found: .*nope\.pth"):
+        small_model(vgg_loss_weight=10.0, vgg_weights=str(tmp_path / 'nope.pth'))
+    vgg16 = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs['D'])
+    torch.save(vgg16.state_dict(), tmp_path / 'vgg16.pth')  # another network: refused by name
+    with pytest.raises(ValueError, match=r'vgg16\.pth is not a torchvision VGG19 state dict: '
+                                         r'missing \[.*shape mismatch'):
+        small_model(vgg_loss_weight=10.0, vgg_weights=str(tmp_path / 'vgg16.pth'))
     x = torch.rand(1, 3, 32, 32)
     outputs = dict(real_mask=x, real_photo=x, fake_photo=model.generators['photo'](x))
     _, log = model._get_gen_loss(outputs)

@@ -1,10 +1,11 @@
 """A frozen ImageNet VGG16 from a local weights file (OMGD's style and feature terms)."""
-import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
 from mmagic.registry import MODELS
+
+from .vgg_weights import load_vgg_features
 
 # End index (exclusive) of torchvision's ``vgg16().features`` slice that ends at each ReLU.
 VGG16_LAYERS = {'relu1_2': 4, 'relu2_2': 9, 'relu3_3': 16, 'relu4_3': 23}
@@ -55,27 +56,8 @@ class FrozenVGG16(nn.Module):
                 raise FileNotFoundError(self.unavailable_reason)
             self.features = None
             return
-        if not osp.isfile(weights):
-            raise FileNotFoundError(f'FrozenVGG16 weights file not found: {osp.abspath(weights)}')
-        import torchvision
         depth = max(VGG16_LAYERS[name] for name in self.layers)
-        features = torchvision.models.vgg16(weights=None).features[:depth]
-        for m in features:
-            if isinstance(m, nn.ReLU):
-                m.inplace = False
-        state = torch.load(weights, map_location='cpu', weights_only=True)
-        state = state.get('state_dict', state)
-        if any(k.startswith('features.') for k in state):
-            state = {k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')}
-        own = features.state_dict()
-        missing = sorted(set(own) - set(state))
-        wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
-        if missing or wrong:
-            raise ValueError(
-                f'{weights} is not a torchvision VGG16 state dict: missing {missing[:4]}, shape '
-                f'mismatch {[(k, tuple(state[k].shape)) for k in wrong[:4]]}')
-        features.load_state_dict({k: state[k] for k in own}, strict=True)
-        self.features = features.requires_grad_(False).eval()
+        self.features = load_vgg_features('vgg16', depth, weights, 'FrozenVGG16')
 
     @property
     def available(self) -> bool:

@@ -1,10 +1,11 @@
 """pix2pixHD's VGG19 perceptual loss, from a local weights file."""
-import os.path as osp
 from typing import Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from reko_mm.models.feature_nets.vgg_weights import load_vgg_features
 
 # torchvision vgg19().features slices ending at relu1_1, relu2_1, relu3_1, relu4_1, relu5_1,
 # weighted as pix2pixHD's VGGLoss
@@ -28,24 +29,8 @@ class VGG19PerceptualLoss(nn.Module):
                 'weights from a local file, which cannot be downloaded here: set '
                 'model.loss_config.vgg_weights=/path/to/vgg19-dcbb9e9d.pth, or leave the loss '
                 'off (vgg_loss_weight=0, the default).')
-        if not osp.isfile(weights):
-            raise FileNotFoundError(f'VGG19 weights file not found: {osp.abspath(weights)}')
-        import torchvision
-        features = torchvision.models.vgg19(weights=None).features[:VGG19_SLICES[-1]]
-        for m in features:
-            if isinstance(m, nn.ReLU):
-                m.inplace = False
-        state = torch.load(weights, map_location='cpu', weights_only=True)
-        state = state.get('state_dict', state)
-        if any(k.startswith('features.') for k in state):
-            state = {k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')}
-        own = features.state_dict()
-        missing = sorted(set(own) - set(state))
-        if missing or any(state[k].shape != v.shape for k, v in own.items() if k in state):
-            raise ValueError(f'{weights} is not a torchvision VGG19 state dict (missing '
-                             f'{missing[:4]})')
-        features.load_state_dict({k: state[k] for k in own})
-        self.features = features.requires_grad_(False).eval()
+        self.features = load_vgg_features('vgg19', VGG19_SLICES[-1], weights,
+                                          "Pix2PixHD's VGG19 loss")
 
     def train(self, mode: bool = True):
         super().train(mode)
