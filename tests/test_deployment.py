@@ -107,6 +107,7 @@ def test_allow_int8_without_fastest_is_refused(tmp_path):
             '--formats onnx-int8') in proc.stdout
     assert not (tmp_path / 'out').exists()
 
+
 def test_latency_benchmark_reports_every_runtime(tmp_path):
     import json
     runtimes = ['pytorch', 'torchscript', 'onnxruntime', 'onnxruntime-tuned', 'openvino',

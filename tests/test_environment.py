@@ -1,6 +1,7 @@
 """The environment that tools/setup_env.sh builds imports the whole stack we rely on."""
 import importlib
 import os
+import subprocess
 import sys
 
 import pytest
@@ -37,7 +38,6 @@ def test_reko_registers_into_mmagic_scope():
 
 def test_keep_torch_without_torch_is_refused(tmp_path):
     """REKO_TORCH=keep in a venv that has no torch stops with the fix, and installs nothing."""
-    import subprocess
     venv = tmp_path / 'venv'
     env = dict(os.environ, REKO_VENV=str(venv), REKO_TORCH='keep',
                REKO_PYTHON=sys.executable, REKO_CACHE=str(tmp_path / 'cache'))
