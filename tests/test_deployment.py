@@ -146,7 +146,7 @@ def tiny_generator():
                              base_channels=8, num_blocks=2, norm_cfg=dict(type='IN'))).eval()
 
 
-def test_cpu_runtimes_match_pytorch_and_int8_is_marked(tmp_path):
+def test_cpu_runtimes_match_pytorch_and_int8_is_marked(tmp_path, monkeypatch):
     from reko_mm.deployment import (ExportedGenerator, export_onnx, quantize_int8,
                                     save_openvino_ir)
     net = tiny_generator()
@@ -161,7 +161,12 @@ def test_cpu_runtimes_match_pytorch_and_int8_is_marked(tmp_path):
         gen = ExportedGenerator(path, runtime)
         assert gen.runtime == (runtime or ('openvino' if path == xml else 'onnxruntime'))
         assert (gen(x) - ref).abs().max() < 1e-4, (path, runtime)  # batch 2 from a batch-1 export
-    int8 = quantize_int8(onnx, str(tmp_path / 'g_int8.onnx'), [torch.rand(4, 3, 32, 32) * 2 - 1])
+    # ONNX Runtime's quantiser leaves temporary files in the working directory; ours must not
+    work = tmp_path / 'cwd'
+    work.mkdir()
+    monkeypatch.chdir(work)
+    int8 = quantize_int8(onnx, 'g_int8.onnx', [torch.rand(4, 3, 32, 32) * 2 - 1])
+    assert os.getcwd() == str(work) and sorted(os.listdir(work)) == ['g_int8.onnx']
     import onnx as onnx_lib
     ops = {n.op_type for n in onnx_lib.load(int8).graph.node}
     assert {'QuantizeLinear', 'DequantizeLinear'} <= ops and 'InstanceNormalization' in ops

@@ -90,14 +90,20 @@ def quantize_int8(onnx_path: str, out_path: str, calibration: Iterable[torch.Ten
             return next(self._it, None)
 
     import logging
+    import os
     import tempfile
 
     from onnxruntime.quantization.shape_inference import quant_pre_process
+    onnx_path, out_path = osp.abspath(onnx_path), osp.abspath(out_path)
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # the quantiser warns about every normalisation constant
+    cwd = os.getcwd()
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            # ONNX Runtime's quantiser writes 'sym_shape_infer_temp.onnx' and a '<uuid>.data'
+            # file into the working directory and leaves them there: work inside tmp.
+            os.chdir(tmp)
             pre = osp.join(tmp, 'pre.onnx')
             # ONNX shape inference + graph optimisation (the symbolic one fails on UNets)
             quant_pre_process(onnx_path, pre, skip_symbolic_shape=True)
@@ -107,7 +113,9 @@ def quantize_int8(onnx_path: str, out_path: str, calibration: Iterable[torch.Ten
                             activation_type=QuantType.QUInt8,
                             calibrate_method=CalibrationMethod.MinMax,
                             op_types_to_quantize=['Conv', 'ConvTranspose'])
+            os.chdir(cwd)
     finally:
+        os.chdir(cwd)
         root.setLevel(level)
     return out_path
 
