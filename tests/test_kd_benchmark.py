@@ -5,6 +5,7 @@ import json
 import re
 
 import cv2
+import torch
 
 from conftest import run_tool
 
@@ -20,9 +21,9 @@ def body(path):
 
 
 def test_dry_run_arms_share_one_budget(tmp_path):
-    out = run_tool([TOOL, '--work-dir', str(tmp_path), '--models', 'pix2pix', 'cyclegan',
-                    '--seeds', '0', '1', '--ablation', '--dry-run'] + TINY).stdout
-    for model in ('pix2pix', 'cyclegan'):
+    out = run_tool([TOOL, '--work-dir', str(tmp_path), '--models', 'pix2pix', 'pix2pixhd',
+                    'cyclegan', '--seeds', '0', '1', '--ablation', '--dry-run'] + TINY).stdout
+    for model in ('pix2pix', 'pix2pixhd', 'cyclegan'):
         runs = sorted(p.name for p in (tmp_path / model).iterdir() if p.name != 'data')
         reference = body(tmp_path / model / 'nokd_seed1' / 'budget_cfg.py')
         assert any('max_iters=2' in line for line in reference)
@@ -34,6 +35,9 @@ def test_dry_run_arms_share_one_budget(tmp_path):
         # 13 arms (no-KD, ReKo, 8 methods, 2 combinations, 2 ablations) x 2 seeds, the
         # teacher and the width sweep (its widest width is no-KD's seed 0)
         assert len([r for r in runs if r.endswith('seed1')]) == 14
+    # K keeps a quarter of the distilled maps: 8x8 in the UNet and ResNet, 4x4 in pix2pixHD
+    for model, k in (('pix2pix', 16), ('pix2pixhd', 4), ('cyclegan', 16)):
+        assert f'num_regions={k})' in open(tmp_path / model / 'reko_seed0' / 'budget_cfg.py').read()
     # the distilled arms read the teacher's best validation checkpoint
     line = next(line for line in out.splitlines() if 'pix2pix/reko_seed1' in line)
     assert 'model.teacher.ckpt=' in line
@@ -62,3 +66,18 @@ def test_end_to_end_then_rerun_reuses_everything(tmp_path):
     out = run_tool(args).stdout
     assert '$ ' not in out, 'a rerun trains and tests nothing'
     assert out.count('done before, not repeated') == 6  # teacher, 2 widths, 3 arm runs
+
+
+def test_pix2pixhd_end_to_end(tmp_path):
+    """The Pix2PixHD bands configs train, distil and score through the benchmark."""
+    run_tool([TOOL, '--work-dir', str(tmp_path), '--models', 'pix2pixhd', '--seeds', '0',
+              '--arms', 'nokd', 'reko', '--widths', '4'] + TINY)
+    results = json.load(open(tmp_path / 'results.json'))['pix2pixhd']
+    assert set(results['arms']) == {'nokd', 'reko'}
+    # the ReKo run distilled (its checkpoint keeps the distillation state); no-KD did not
+    state = {arm: torch.load(runs[0]['ckpt'], map_location='cpu', weights_only=False)
+             for arm, runs in results['arms'].items()}
+    assert state['reko']['distill']['terms'] == ['reko'] and 'distill' not in state['nokd']
+    assert all(0 < r['metrics']['GT/psnr_obj'] < 60 for rs in results['arms'].values()
+               for r in rs)
+    assert '### pix2pixhd: student ngf 4' in open(tmp_path / 'results.md').read()

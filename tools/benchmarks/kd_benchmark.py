@@ -1,14 +1,15 @@
 """Rank distillation methods on a translation with ground truth: the paper's Table 1 in miniature.
 
     python tools/benchmarks/kd_benchmark.py --work-dir work_dirs/kd_benchmark \
-        [--models pix2pix [cyclegan]] [--seeds 0 1 2 3 4 5 6 7] [--arms nokd reko at ...]
+        [--models pix2pix [pix2pixhd] [cyclegan]] [--seeds 0 1 2 3 4 5 6 7] [--arms nokd reko at ...]
         [--ablation] [--widths 4 8] [--min-gap 1.0] [--teacher-iters 4000]
         [--student-iters 1000] [--eval-interval 250] [--jobs 2] [--full] [--dry-run]
 
-For each model (Pix2Pix on the paired 'bands' set, CycleGAN on the unpaired one; 32x32):
-the default is Pix2Pix only: CycleGAN's teacher did not learn the unpaired task in 3000
-iterations at this size in any variant tried (docs/results.md), and a student of a teacher that
-has not learned its task ranks nothing. ``--models pix2pix cyclegan`` runs both.
+For each model (Pix2Pix and Pix2PixHD on the paired 'bands' set, CycleGAN on the unpaired
+one; 32x32): the default is Pix2Pix only. CycleGAN's teacher did not learn the unpaired task in
+3000 iterations at this size in any variant tried (docs/results.md), and a student of a teacher
+that has not learned its task ranks nothing. ``--models pix2pix pix2pixhd cyclegan`` runs all
+three; each model has its own folder under --work-dir.
 
 1. writes the data: training and test sets, and a separate validation set;
 2. trains the teacher until its validation error on the objects stops improving (early
@@ -40,13 +41,18 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, ROOT)
 
+# map_stride: the image side over the side of the maps ReKo distils (K keeps a quarter of them)
 MODELS = {
     'pix2pix': dict(layout='paired', arch='unet', teacher='pix2pix_bands_teacher.py',
                     nokd='pix2pix_bands_nokd.py', reko='pix2pix_bands_reko.py',
-                    widths=[4, 8], directions=['GT']),
+                    widths=[4, 8], directions=['GT'], map_stride=4),
+    'pix2pixhd': dict(layout='paired', arch='hd', teacher='pix2pixhd_bands_teacher.py',
+                      nokd='pix2pixhd_bands_nokd.py', reko='pix2pixhd_bands_reko.py',
+                      widths=[4, 8], directions=['GT'], map_stride=8),
     'cyclegan': dict(layout='unpaired', arch='resnet', teacher='cyclegan_bands_teacher.py',
                      nokd='cyclegan_bands_nokd.py', reko='cyclegan_bands_reko.py',
-                     widths=[2, 4], directions=['GT-flat-to-banded', 'GT-banded-to-flat']),
+                     widths=[2, 4], directions=['GT-flat-to-banded', 'GT-banded-to-flat'],
+                     map_stride=4),
 }
 # Method arms: (methods fragment, its losses variable (None: per arch), replaces ReKo,
 # learnable parts)
@@ -103,8 +109,8 @@ def budget_config(args, spec, arm, path, width, roots, seed):
     if spec['arch'] == 'unet':
         generator.append(f'num_down={size.bit_length() - 1}')  # down to 1x1
     model = [f"generator=dict({', '.join(generator)})"] if generator else []
-    # ReKo keeps a quarter of the positions of its maps (1/4 of the image side)
-    reko_k = (size // 4)**2 // 4
+    # ReKo keeps a quarter of the positions of its maps
+    reko_k = max(1, (size // spec['map_stride'])**2 // 4)
     distill = []
     if arm in METHODS:
         frag, losses, replaces, learnable = METHODS[arm]
