@@ -337,7 +337,8 @@ def main():
     parser.add_argument('--work-dir', required=True)
     parser.add_argument('--models', nargs='+', default=['pix2pix'],
                         choices=list(MODELS),
-                        help='default: pix2pix (see the module docstring for cyclegan)')
+                        help='default: pix2pix; pix2pixhd and cyclegan on request (see the '
+                        'module docstring)')
     parser.add_argument('--seeds', type=int, nargs='+', default=list(range(8)))
     parser.add_argument('--arms', nargs='+', default=ARMS, choices=ARMS)
     parser.add_argument('--ablation', action='store_true', help="add the Table 4 arms")
