@@ -38,6 +38,11 @@ def test_dry_run_arms_share_one_budget(tmp_path):
     # K keeps a quarter of the distilled maps: 8x8 in the UNet and ResNet, 4x4 in pix2pixHD
     for model, k in (('pix2pix', 16), ('pix2pixhd', 4), ('cyclegan', 16)):
         assert f'num_regions={k})' in open(tmp_path / model / 'reko_seed0' / 'budget_cfg.py').read()
+    # GCC reads the teacher's discriminator: pix2pixHD's multi-scale one has its own points
+    for model, nets in (('pix2pix', 'gcc_feature_nets'), ('pix2pixhd', 'gcc_hd_feature_nets')):
+        for arm in ('gcc', 'reko_gcc'):
+            assert f'feature_nets=_base_.{nets},' in \
+                open(tmp_path / model / f'{arm}_seed0' / 'budget_cfg.py').read()
     # the distilled arms read the teacher's best validation checkpoint
     line = next(line for line in out.splitlines() if 'pix2pix/reko_seed1' in line)
     assert 'model.teacher.ckpt=' in line

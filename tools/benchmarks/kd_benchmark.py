@@ -115,7 +115,10 @@ def budget_config(args, spec, arm, path, width, roots, seed):
     if arm in METHODS:
         frag, losses, replaces, learnable = METHODS[arm]
         losses = losses or f"{frag}_{spec['arch']}_losses"
-        nets = {'omgd': 'omgd_feature_nets', 'gcc': 'gcc_feature_nets'}.get(frag)
+        # GCC reads the teacher's discriminator: pix2pixHD's is multi-scale
+        nets = {'omgd': 'omgd_feature_nets',
+                'gcc': 'gcc_hd_feature_nets' if spec['arch'] == 'hd' else 'gcc_feature_nets'
+                }.get(frag)
         distill = (['_delete_=True'] if replaces else []) + [f'losses=_base_.{losses}']
         if nets:
             distill.append(f'feature_nets=_base_.{nets}')
