@@ -101,8 +101,9 @@ def quantize_int8(onnx_path: str, out_path: str, calibration: Iterable[torch.Ten
     cwd = os.getcwd()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            # ONNX Runtime's quantiser writes 'sym_shape_infer_temp.onnx' and a '<uuid>.data'
-            # file into the working directory and leaves them there: work inside tmp.
+            # ONNX Runtime's symbolic shape inference, where it fails, leaves
+            # 'sym_shape_infer_temp.onnx' and a '<uuid>.data' in the working directory (two
+            # such files were once committed here): work inside tmp.
             os.chdir(tmp)
             pre = osp.join(tmp, 'pre.onnx')
             # ONNX shape inference + graph optimisation (the symbolic one fails on UNets)
