@@ -115,26 +115,41 @@ def test_latency_benchmark_reports_every_runtime(tmp_path):
     out = run_tool(['tools/analysis_tools/benchmark_latency.py', REKO, '--shape', '64', '64',
                     '--warmup', '1', '--repeats', '2', '--threads', '1', '--runtimes'] +
                    runtimes + ['--profile', '--json', str(tmp_path / 'lat.json')]).stdout
-    rows = re.findall(r'^(\S+)\s+cpu\s+1\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)x\s+([\d.]+)x\s+'
-                      r'(\S+)$', out, re.M)
-    assert [r[0] for r in rows] == runtimes, out[-2000:]
-    for runtime, *_, diff in rows:
+    rows = re.findall(r'^(\S+)\s+(plain|split-narrow)\s+cpu\s+1\s+([\d.]+)\s+([\d.]+)\s+'
+                      r'([\d.]+)x\s+([\d.]+)x\s+(\S+)$', out, re.M)
+    # every runtime on both graphs: the rewrite of the 7x7 RGB convolution is exact
+    assert [r[:2] for r in rows] == [(r, g) for r in runtimes
+                                     for g in ('plain', 'split-narrow')], out[-2000:]
+    assert 'split-narrow rewrites teacher: model.14.conv; student: model.14.conv' in out
+    for runtime, graph, *_, diff in rows:
         assert (float(diff) < 1e-3) != runtime.endswith('int8'), (runtime, diff, out[-3000:])
     # the per-operator profile: convolutions dominate both networks, the columns add up
     conv = re.search(r'^Conv\s+([\d.]+) \(\s*(\d+)%\)\s+([\d.]+) \(\s*(\d+)%\)', out, re.M)
     assert conv and int(conv[2]) > 50, out[-2000:]
     saved = json.load(open(tmp_path / 'lat.json'))
-    assert [r['runtime'] for r in saved['rows'] if 'runtime' in r] == runtimes
+    assert [(r['runtime'], r['graph']) for r in saved['rows'] if 'runtime' in r] == \
+        [r[:2] for r in rows]
     profile = saved['rows'][-1]['profile']
     total = re.search(r'^all operators\s+([\d.]+)\s+([\d.]+)', out, re.M)
     assert sum(profile['teacher'].values()) == pytest.approx(float(total[1]), abs=0.02), \
         out[-3000:]
-    for _, teacher_ms, student_ms, speedup, *_ in rows:
+    # OpenVINO per convolution layer, for each graph: 24 layers paired, MAC ratios as built
+    ov_profile = saved['rows'][-1]['openvino_profile']
+    assert set(ov_profile) == {'plain', 'split-narrow'}
+    for graph, prof in ov_profile.items():
+        layers = prof['conv_layers']
+        assert layers and layers[-1]['layer'] == 'model.14.conv', (graph, layers)
+        assert layers[-1]['mac_ratio'] == pytest.approx(16 / 6)  # ngf 16 vs 6 into 3 outputs
+        assert all(r['teacher_ms'] > 0 and r['student_ms'] > 0 for r in layers)
+        assert sum(prof['per_type']['student'].values()) >= sum(
+            r['student_ms'] for r in layers) * 0.99
+    assert 'OpenVINO per convolution layer (split-narrow graph)' in out
+    for _, _, teacher_ms, student_ms, speedup, *_ in rows:
         assert float(speedup) == pytest.approx(float(teacher_ms) / float(student_ms),
                                                rel=0.02), out[-3000:]
     flops = re.search(r'teacher ([\d.]+) G, student ([\d.]+) G \(ratio ([\d.]+)x\)', out)
     assert float(flops[3]) == pytest.approx(float(flops[1]) / float(flops[2]), rel=0.01)
-    assert all(r[4] == flops[3] for r in rows)
+    assert all(r[5] == flops[3] for r in rows)
 
 
 def tiny_generator():
@@ -199,6 +214,11 @@ def test_fastest_export_and_its_metric_equals_the_checkpoint(synthetic_unpaired,
         assert any(entry['runtime'] in k for k, v in measured.items()
                    if v == entry['median_ms'])
         assert not entry['runtime'].endswith('int8')  # not without --allow-int8
+        # the CycleGAN generators end in a 7x7 convolution to 3 channels: both graphs timed,
+        # and the manifest names the graph of the fastest
+        assert {k.rsplit(', ', 1)[1] for k in measured} == {'plain)', 'split-narrow)'}
+        best = [k for k, v in measured.items() if v == entry['median_ms']]
+        assert any(k.endswith(f', {entry["graph"]})') for k in best), (entry, best)
         assert os.path.isfile(tmp_path / entry['file'])
         assert entry['max_abs_diff'] < 1e-4
     files = sorted(os.listdir(tmp_path))
@@ -221,3 +241,68 @@ def test_fastest_export_and_its_metric_equals_the_checkpoint(synthetic_unpaired,
                     f'zebra={tmp_path / "x.onnx"}', '--cfg-options'] + test_opts, check=False)
     assert bad.returncode != 0 and "target domains of this model: ['flat', 'striped']" in \
         bad.stdout.replace('"', "'")
+
+
+def test_split_narrow_convs_is_exact_and_says_what_it_cannot_rewrite(tmp_path):
+    """The rewrite of the RGB output convolution equals the original (PyTorch, ONNX Runtime,
+    OpenVINO), leaves the original network alone, and refuses convolutions it cannot express."""
+    import torch.nn as nn
+    from mmagic.registry import MODELS
+
+    from reko_mm.deployment import (RowSplitConv2d, export_onnx, file_runner,
+                                    split_narrow_convs)
+    net = tiny_generator()
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        ref = net(x)
+    split, names = split_narrow_convs(net)
+    narrow = [n for n, m in net.named_modules()
+              if isinstance(m, nn.Conv2d) and m.out_channels <= 4]
+    assert names == narrow and len(names) == 1
+    assert isinstance(split.get_submodule(names[0]), RowSplitConv2d)
+    assert type(net.get_submodule(names[0])) is nn.Conv2d  # the original is untouched
+    with torch.no_grad():
+        assert (split(x) - ref).abs().max() < 1e-5
+    onnx = export_onnx(split, x[:1], str(tmp_path / 'split.onnx'))
+    other = torch.rand(1, 3, 48, 64) * 2 - 1  # the row shifts follow the dynamic height
+    with torch.no_grad():
+        ref_other = net(other)
+    for runtime in ('onnxruntime', 'openvino'):
+        for inp, expected in ((x, ref), (other, ref_other)):
+            y = file_runner(onnx, runtime)(inp.numpy())
+            assert y.shape == expected.shape and abs(y - expected.numpy()).max() < 1e-4, runtime
+
+    # zero padding and a bias are carried over; a strided or grouped conv is refused
+    conv = nn.Conv2d(5, 2, (3, 5), padding=(1, 2)).eval()
+    with torch.no_grad():
+        assert (RowSplitConv2d(conv)(x[:, :1].repeat(1, 5, 1, 1)) -
+                conv(x[:, :1].repeat(1, 5, 1, 1))).abs().max() < 1e-5
+    with pytest.raises(ValueError, match='stride'):
+        RowSplitConv2d(nn.Conv2d(4, 3, 3, stride=2))
+    with pytest.raises(ValueError, match='groups=3'):
+        RowSplitConv2d(nn.Conv2d(3, 3, 3, groups=3))
+    with pytest.raises(ValueError, match='reflect'):
+        RowSplitConv2d(nn.Conv2d(3, 3, 3, padding=1, padding_mode='reflect'))
+    # a UNet ends in a transposed convolution: nothing to rewrite, and it says so
+    unet = MODELS.build(dict(type='UnetGenerator', in_channels=3, out_channels=3,
+                             num_down=5, base_channels=8))
+    assert split_narrow_convs(unet)[1] == []
+
+
+def test_split_narrow_export_is_exact_and_refused_where_it_would_do_nothing(
+        synthetic_unpaired, synthetic_reko_ckpts, tmp_path):
+    out = run_tool(['tools/deployment/export_student.py', REKO, synthetic_reko_ckpts[1],
+                    '--out-dir', str(tmp_path / 'split'), '--formats', 'onnx', 'openvino',
+                    '--split-narrow'] + data_opts(synthetic_unpaired)).stdout
+    diffs = re.findall(r'\(split-narrow graph\): \S+\s+max abs difference vs PyTorch on 4 real '
+                       r'test images: (\S+)', out)
+    assert len(diffs) == 4 and max(map(float, diffs)) < 1e-4, out[-3000:]
+    import onnx
+    graph = onnx.load(str(tmp_path / 'split' / 'cyclegan_synthetic_7x_flat2striped.onnx')).graph
+    assert 'Slice' in {n.op_type for n in graph.node}  # the rewritten graph was written
+
+    bad = run_tool(['tools/deployment/export_student.py', REKO, synthetic_reko_ckpts[1],
+                    '--out-dir', str(tmp_path / 'no'), '--formats', 'fastest',
+                    '--split-narrow'], check=False, timeout=300)
+    assert bad.returncode != 0 and 'already times the plain and the rewritten graph' in \
+        bad.stdout and not (tmp_path / 'no').exists()

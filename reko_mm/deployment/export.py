@@ -146,11 +146,50 @@ def time_file(path: str, runtime: str, x: torch.Tensor, threads: int, warmup: in
     return statistics.median(times) * 1e3
 
 
+def export_forms(generator: nn.Module, graph: Optional[str], label: str, stem: str,
+                 made: List[str],
+                 example: torch.Tensor, inputs: torch.Tensor, reference: np.ndarray, tmp: str,
+                 opset: int, fastest: bool, report: dict, log, calibration) -> Dict[str, tuple]:
+    """Write ``generator`` in each format of ``made`` at ``stem`` + suffix, run each on
+    ``inputs`` and compare with ``reference``. Returns ``{format: (path, entry)}``."""
+    from .runtimes import file_runner, quantize_int8, save_openvino_ir
+    onnx_path = stem + '.onnx' if 'onnx' in made else osp.join(tmp, 'for_derived.onnx')
+    if {'onnx', 'openvino', 'onnx-int8'} & set(made):
+        export_onnx(generator, example, onnx_path, opset)
+    files = {}
+    for fmt in made:
+        path = stem + FORMATS[fmt]
+        if fmt == 'onnx':
+            out = onnx_outputs(path, inputs)
+        elif fmt == 'torchscript':
+            export_torchscript(generator, example, path)
+            out = torchscript_outputs(path, inputs)
+        elif fmt == 'openvino':
+            save_openvino_ir(onnx_path, path)
+            out = file_runner(path, 'openvino')(inputs.numpy())
+        else:
+            quantize_int8(onnx_path, path, [calibration()])
+            out = file_runner(path, 'onnxruntime-int8')(inputs.numpy())
+        diff = max_abs_diff(out, reference)
+        entry = dict(max_abs_diff=diff, images=len(inputs), int8=fmt == 'onnx-int8')
+        if graph:
+            entry['graph'] = graph
+        if not fastest:
+            report[path] = entry
+        log(f'{fmt:11s} {label}{" (" + graph + " graph)" if graph else ""}: {path}  '
+            f'max abs difference vs PyTorch on {len(inputs)} real test images: {diff:.3g}' +
+            (' (int8: check its metric with tools/test.py --exported)'
+             if fmt == 'onnx-int8' else ''))
+        files[fmt] = (path, entry)
+    return files
+
+
 def export_student(config: str, checkpoint: str, out_dir: str,
                    formats: List[str] = ('pth', 'onnx', 'torchscript'), opset: int = 17,
                    num_images: int = 4, cfg_options: Optional[dict] = None,
                    overwrite: bool = False, log=print, calib_images: int = 16,
-                   allow_int8: bool = False, threads: int = 0) -> Dict[str, dict]:
+                   allow_int8: bool = False, threads: int = 0,
+                   split_narrow: bool = False) -> Dict[str, dict]:
     """Export every generator of the student in ``checkpoint`` and check each export against
     PyTorch on ``num_images`` real test images. Returns ``{file: {'max_abs_diff': ...}}``.
 
@@ -160,12 +199,15 @@ def export_student(config: str, checkpoint: str, out_dir: str,
     --exported``), and ``fastest``: every fp32 form (and int8 with ``allow_int8``) is made in a
     temporary folder and timed in each runtime that runs it, with ``threads``, at the test
     images' size; the fastest is written, with ``<name>_deploy.json`` saying which runtime and
-    what was measured. Existing files are left alone unless ``overwrite``."""
+    what was measured; it tries the plain graph and, where the generator has a narrow
+    convolution, the exactly rewritten one (``split_narrow_convs``). ``split_narrow`` exports the
+    rewritten graph in the other formats. Existing files are left alone unless ``overwrite``."""
     import json
     import shutil
     import tempfile
 
-    from .runtimes import file_runner, quantize_int8, runtime_available, save_openvino_ir
+    from .rewrite import split_narrow_convs
+    from .runtimes import runtime_available
     unknown = set(formats) - {'pth', 'fastest'} - set(FORMATS)
     if unknown:
         raise ValueError(f'unknown formats {sorted(unknown)}; choose from pth, '
@@ -182,6 +224,16 @@ def export_student(config: str, checkpoint: str, out_dir: str,
         made = [f for f in made
                 if all(runtime_available(r) is None for r in FORMAT_RUNTIMES[f][:1])]
     domains = generator_domains(model)
+    if split_narrow:
+        if fastest:
+            raise ValueError('split_narrow applies to explicit formats: --formats fastest '
+                             'already times the plain and the rewritten graph')
+        plain = [t for t in domains
+                 if not split_narrow_convs(model._get_target_generator(t))[1]]
+        if plain:
+            raise ValueError(f'split_narrow: the generator(s) to {plain} have no convolution '
+                             'with at most 4 outputs to rewrite (a UNet ends in a transposed '
+                             'convolution); export without it')
     planned = [osp.join(out_dir, f'{name}.pth')] if 'pth' in formats else []
     if fastest:
         planned.append(osp.join(out_dir, f'{name}_deploy.json'))
@@ -201,63 +253,54 @@ def export_student(config: str, checkpoint: str, out_dir: str,
         log(f'plain MMagic checkpoint: {path} (max abs weight difference {diff:.3g})')
     deploy = {}
     with tempfile.TemporaryDirectory() as tmp:
-        where = tmp if fastest else out_dir
         for target, source in domains.items():
             generator = model._get_target_generator(target).eval()
             inputs = real_inputs(cfg, model, source, num_images)
             with torch.no_grad():
                 reference = generator(inputs).numpy()
             example = inputs[:1]
-            stem = osp.join(where, f'{name}_{source}2{target}')
-            onnx_path = stem + '.onnx' if 'onnx' in made else osp.join(tmp, 'for_derived.onnx')
-            if {'onnx', 'openvino', 'onnx-int8'} & set(made):
-                export_onnx(generator, example, onnx_path, opset)
+            split, split_names = split_narrow_convs(generator)
+            if fastest and split_names:
+                graphs = {'plain': generator, 'split-narrow': split}
+            elif split_narrow:
+                graphs = {'split-narrow': split}
+            else:
+                graphs = {'plain': generator}
             files = {}
-            for fmt in made:
-                path = stem + FORMATS[fmt]
-                if fmt == 'onnx':
-                    out = onnx_outputs(path, inputs)
-                elif fmt == 'torchscript':
-                    export_torchscript(generator, example, path)
-                    out = torchscript_outputs(path, inputs)
-                elif fmt == 'openvino':
-                    save_openvino_ir(onnx_path, path)
-                    out = file_runner(path, 'openvino')(inputs.numpy())
-                else:
-                    calib = real_inputs(cfg, model, source, calib_images, split='train')
-                    quantize_int8(onnx_path, path, [calib])
-                    out = file_runner(path, 'onnxruntime-int8')(inputs.numpy())
-                diff = max_abs_diff(out, reference)
-                entry = dict(max_abs_diff=diff, images=len(inputs), int8=fmt == 'onnx-int8')
-                if not fastest:
-                    report[path] = entry
-                log(f'{fmt:11s} {source}->{target}: {path}  max abs difference vs PyTorch on '
-                    f'{len(inputs)} real test images: {diff:.3g}' +
-                    (' (int8: check its metric with tools/test.py --exported)'
-                     if fmt == 'onnx-int8' else ''))
-                files[fmt] = (path, entry)
+            for graph, graph_generator in graphs.items():
+                folder = osp.join(tmp, graph) if fastest else out_dir
+                os.makedirs(folder, exist_ok=True)
+                stem = osp.join(folder, f'{name}_{source}2{target}')
+                files.update({(graph, fmt): f for fmt, f in export_forms(
+                    graph_generator, graph if split_names else None, f'{source}->{target}',
+                    stem, made, example,
+                    inputs, reference, tmp, opset, fastest, report, log,
+                    lambda: real_inputs(cfg, model, source, calib_images,
+                                        split='train')).items()})
             if not fastest:
                 continue
             timings = []
-            for fmt, (path, entry) in files.items():
+            for (graph, fmt), (path, entry) in files.items():
                 for runtime in FORMAT_RUNTIMES[fmt]:
                     if runtime_available(runtime) is None:
                         ms = time_file(path, runtime, example, threads)
-                        timings.append((ms, fmt, runtime))
-                        log(f'  {runtime:<18} {ms:9.2f} ms  ({osp.basename(path)})')
-            ms, fmt, runtime = min(timings)
-            path, entry = files[fmt]
+                        timings.append((ms, graph, fmt, runtime))
+                        log(f'  {runtime:<18} {graph:<12} {ms:9.2f} ms  '
+                            f'({osp.basename(path)})')
+            ms, graph, fmt, runtime = min(timings)
+            path, entry = files[(graph, fmt)]
             dst = osp.join(out_dir, osp.basename(path))
             shutil.copy(path, dst)
             if fmt == 'openvino':
                 shutil.copy(path[:-4] + '.bin', dst[:-4] + '.bin')
             report[dst] = entry
             deploy[f'{source}2{target}'] = dict(
-                file=osp.basename(dst), runtime=runtime, median_ms=round(ms, 3),
+                file=osp.basename(dst), runtime=runtime, graph=graph, median_ms=round(ms, 3),
                 threads=threads or 'default', input_shape=list(example.shape),
                 max_abs_diff=entry['max_abs_diff'],
-                measured={f'{r} ({f})': round(t, 3) for t, f, r in timings})
-            log(f'fastest for {source}->{target}: {runtime} ({dst}), {ms:.2f} ms')
+                measured={f'{r} ({f}, {g})': round(t, 3) for t, g, f, r in timings})
+            log(f'fastest for {source}->{target}: {runtime} on the {graph} graph ({dst}), '
+                f'{ms:.2f} ms')
     if fastest:
         path = osp.join(out_dir, f'{name}_deploy.json')
         with open(path, 'w') as f:

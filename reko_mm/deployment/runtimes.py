@@ -56,12 +56,14 @@ def ort_session(path: str, threads: int = 0, tuned: bool = False):
     return ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
 
 
-def openvino_compiled(path: str, threads: int = 0):
-    """An OpenVINO CPU model (ONNX or IR ``.xml``) compiled for latency, in f32."""
+def openvino_compiled(path: str, threads: int = 0, extra: Optional[dict] = None):
+    """An OpenVINO CPU model (ONNX or IR ``.xml``) compiled for latency, in f32 (``extra``:
+    more properties, e.g. ``{'PERF_COUNT': True}``)."""
     import openvino as ov
     config = {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': 'f32'}
     if threads:
         config['INFERENCE_NUM_THREADS'] = threads
+    config.update(extra or {})
     return ov.Core().compile_model(path, 'CPU', config)
 
 
