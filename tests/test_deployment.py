@@ -306,3 +306,21 @@ def test_split_narrow_export_is_exact_and_refused_where_it_would_do_nothing(
                     '--split-narrow'], check=False, timeout=300)
     assert bad.returncode != 0 and 'already times the plain and the rewritten graph' in \
         bad.stdout and not (tmp_path / 'no').exists()
+
+
+def test_split_narrow_is_refused_for_a_unet_before_anything_is_written(tmp_path):
+    """A Pix2Pix UNet has no narrow convolution: --split-narrow would do nothing, so it is
+    refused, naming the generator, and no output folder is made."""
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from reko_mm.deployment import export_student, load_cfg
+    from reko_mm.models import student_config
+    config = 'configs/reko/synthetic/pix2pix_synthetic_4x.py'
+    init_default_scope('mmagic')
+    model = MODELS.build(student_config(load_cfg(config)).model)
+    ckpt = tmp_path / 'student.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    with pytest.raises(ValueError, match=r"generator\(s\) to \['photo'\] have no convolution"):
+        export_student(config, str(ckpt), str(tmp_path / 'out'), ['onnx'], split_narrow=True)
+    assert not (tmp_path / 'out').exists()

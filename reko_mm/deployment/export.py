@@ -214,7 +214,6 @@ def export_student(config: str, checkpoint: str, out_dir: str,
                          f'{", ".join(FORMATS)}, fastest')
     cfg = load_cfg(config, cfg_options)
     model = load_student(cfg, checkpoint, config)
-    os.makedirs(out_dir, exist_ok=True)
     name = osp.splitext(osp.basename(config))[0]
     report = {}
     fastest = 'fastest' in formats
@@ -244,6 +243,7 @@ def export_student(config: str, checkpoint: str, out_dir: str,
     if existing and not overwrite:
         raise FileExistsError(f'would overwrite {existing}; choose another --out-dir or pass '
                               '--overwrite')
+    os.makedirs(out_dir, exist_ok=True)
     if 'pth' in formats:
         path = save_plain_checkpoint(model, cfg, checkpoint, osp.join(out_dir, f'{name}.pth'))
         reloaded = load_student(cfg, path)
