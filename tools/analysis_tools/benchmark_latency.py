@@ -111,14 +111,14 @@ def runner(runtime, net, x, files, threads):
 
 
 def print_profiles(graphs, files, x, threads, args):
-    """Print and return where each network's time goes: ONNX Runtime and OpenVINO per operator
-    type (plain graph), OpenVINO per convolution layer (every graph)."""
+    """Print and return where each network's time goes: ONNX Runtime per operator type (first
+    graph), OpenVINO per operator type and per convolution layer (every graph)."""
     out = {}
-    ort_table = profile_ort({n: files['plain' if 'plain' in graphs else 'split-narrow'][n]
-                             ['onnxruntime'] for n in graphs[next(iter(graphs))]},
+    first = next(iter(graphs))  # 'plain' unless only the rewritten graph is timed
+    ort_table = profile_ort({n: files[first][n]['onnxruntime'] for n in graphs[first]},
                             x, threads, args.repeats)
     out['onnxruntime'] = ort_table
-    print_op_table('ONNX Runtime', ort_table, threads)
+    print_op_table(f'ONNX Runtime ({first} graph)', ort_table, threads)
     out['openvino'] = {}
     if runtime_available('openvino'):
         return out
