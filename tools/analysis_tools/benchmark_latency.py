@@ -258,7 +258,8 @@ def main():
                 stem = osp.join(tmp, f'{n}_{graph}')
                 onnx = export_onnx(m, x, stem + '.onnx', dynamic=False)
                 files[graph][n].update({'onnxruntime': onnx, 'onnxruntime-tuned': onnx})
-                if 'openvino' in runtimes or args.profile:
+                if 'openvino' in runtimes or (args.profile and
+                                              runtime_available('openvino') is None):
                     files[graph][n]['openvino'] = save_openvino_ir(onnx, stem + '.xml')
                 if any(r.endswith('int8') for r in runtimes):
                     # calibration data only sets the ranges: it does not change the latency
