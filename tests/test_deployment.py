@@ -324,3 +324,28 @@ def test_split_narrow_is_refused_for_a_unet_before_anything_is_written(tmp_path)
     with pytest.raises(ValueError, match=r"generator\(s\) to \['photo'\] have no convolution"):
         export_student(config, str(ckpt), str(tmp_path / 'out'), ['onnx'], split_narrow=True)
     assert not (tmp_path / 'out').exists()
+
+
+def test_openvino_bf16_computes_in_bf16_or_is_refused(tmp_path):
+    """On a CPU with bf16 units ``openvino-bf16`` really runs in bfloat16 (its output moves off
+    the f32 one by about bf16's precision); on one without, it is refused with the reason
+    instead of silently running f32 under a bf16 label."""
+    from reko_mm.deployment import (REDUCED_PRECISION, ExportedGenerator, export_onnx,
+                                    runtime_available, save_openvino_ir)
+    import openvino as ov
+    assert 'openvino-bf16' in REDUCED_PRECISION
+    net = tiny_generator()
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    xml = save_openvino_ir(export_onnx(net, x, str(tmp_path / 'g.onnx')), str(tmp_path / 'g.xml'))
+    has_bf16 = 'BF16' in ov.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES')
+    problem = runtime_available('openvino-bf16')
+    if not has_bf16:
+        assert problem and 'no bf16 units' in problem
+        with pytest.raises(RuntimeError, match='no bf16 units'):
+            ExportedGenerator(xml, 'openvino-bf16')
+        return
+    assert problem is None
+    f32 = ExportedGenerator(xml, 'openvino')(x)
+    bf16 = ExportedGenerator(xml, 'openvino-bf16')(x)
+    diff = (bf16 - f32).abs().max().item()
+    assert 1e-3 < diff < 0.5, diff  # bfloat16 keeps 8 bits of mantissa: ~1e-2 per value

@@ -53,7 +53,8 @@ def parse_args():
     parser.add_argument('--exported', nargs='+', default=[], metavar='DOMAIN=FILE',
                         help='score these exported generators instead of the checkpoint\'s')
     parser.add_argument('--runtime', help='runtime of the exported files (default: by format; '
-                        'onnxruntime-int8 / openvino-int8 / onnxruntime-tuned / openvino)')
+                        'onnxruntime-int8 / openvino-int8 / openvino-bf16 / '
+                        'onnxruntime-tuned / openvino)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)

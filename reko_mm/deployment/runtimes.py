@@ -3,8 +3,9 @@ OpenVINO, TorchScript, ``torch.compile`` and int8 (static QDQ quantisation of th
 run by ONNX Runtime or OpenVINO).
 
 Every runtime here is exact in fp32 (OpenVINO is pinned to f32: on CPUs with bf16 units its
-default precision would be bf16). Only the ``*-int8`` runtimes change the numbers; check them
-on a metric (``tools/test.py --exported``), not only on a pixel difference.
+default precision would be bf16). Only the ``*-int8`` runtimes and ``openvino-bf16`` (OpenVINO
+computing in bfloat16, on CPUs that have bf16 units) change the numbers; check them on a metric
+(``tools/test.py --exported``), not only on a pixel difference.
 """
 import os.path as osp
 from typing import Callable, Iterable, Optional
@@ -14,7 +15,9 @@ import torch
 import torch.nn as nn
 
 FILE_RUNTIMES = ('onnxruntime', 'onnxruntime-tuned', 'openvino', 'onnxruntime-int8',
-                 'openvino-int8')
+                 'openvino-int8', 'openvino-bf16')
+# runtimes whose output is not fp32-exact: judged on a metric, not by a tolerance
+REDUCED_PRECISION = ('onnxruntime-int8', 'openvino-int8', 'openvino-bf16')
 RUNTIMES = ('pytorch', 'torchscript', 'torch-compile') + FILE_RUNTIMES
 
 
@@ -27,6 +30,13 @@ def runtime_available(runtime: str) -> Optional[str]:
             import openvino  # noqa: F401
         except ImportError:
             return 'openvino is not installed (pip install -r requirements/evaluation.txt)'
+    if runtime == 'openvino-bf16':
+        import openvino as ov
+        caps = ov.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES')
+        if 'BF16' not in caps:
+            # OpenVINO would ignore the bf16 hint there and run f32: refuse, not mislabel
+            return (f'this CPU has no bf16 units (OpenVINO CPU capabilities: {", ".join(caps)});'
+                    ' use openvino (f32) or openvino-int8')
     if runtime.startswith('onnxruntime'):
         try:
             import onnxruntime  # noqa: F401
@@ -56,11 +66,13 @@ def ort_session(path: str, threads: int = 0, tuned: bool = False):
     return ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
 
 
-def openvino_compiled(path: str, threads: int = 0, extra: Optional[dict] = None):
-    """An OpenVINO CPU model (ONNX or IR ``.xml``) compiled for latency, in f32 (``extra``:
-    more properties, e.g. ``{'PERF_COUNT': True}``)."""
+def openvino_compiled(path: str, threads: int = 0, extra: Optional[dict] = None,
+                      precision: str = 'f32'):
+    """An OpenVINO CPU model (ONNX or IR ``.xml``) compiled for latency, in ``precision``
+    (``f32``, or ``bf16`` on CPUs with bf16 units); ``extra``: more properties, e.g.
+    ``{'PERF_COUNT': True}``."""
     import openvino as ov
-    config = {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': 'f32'}
+    config = {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': precision}
     if threads:
         config['INFERENCE_NUM_THREADS'] = threads
     config.update(extra or {})
@@ -130,7 +142,8 @@ def file_runner(path: str, runtime: str, threads: int = 0) -> Callable[[np.ndarr
         name = session.get_inputs()[0].name
         return lambda x: session.run(None, {name: x})[0]
     if runtime.startswith('openvino'):
-        compiled = openvino_compiled(path, threads)
+        compiled = openvino_compiled(path, threads,
+                                     precision='bf16' if runtime == 'openvino-bf16' else 'f32')
         request = compiled.create_infer_request()
         out = compiled.outputs[0]
 

@@ -3,7 +3,7 @@
     python tools/analysis_tools/benchmark_latency.py configs/reko/cyclegan_horse2zebra_7x.py \
         [--shape 256 256] [--batch 1] [--warmup 3] [--repeats 20] [--threads 1 0]
         [--runtimes pytorch torchscript torch-compile onnxruntime onnxruntime-tuned openvino
-                    onnxruntime-int8 openvino-int8] [--graphs plain split-narrow]
+                    onnxruntime-int8 openvino-int8 openvino-bf16] [--graphs plain split-narrow]
         [--profile] [--json OUT] [--cuda]
 
 Both generators are built from the ReKo config (weights do not change the latency). For each
@@ -14,8 +14,9 @@ can reach) and the student's max abs output difference to PyTorch eager; an fp32
 beyond --tolerance fails the run. The runtimes (reko_mm/deployment/runtimes.py): PyTorch eager;
 TorchScript (frozen trace + ``optimize_for_inference``); ``torch.compile`` (inductor);
 ONNX Runtime with default and tuned session options; OpenVINO (IR, f32); int8 (static QDQ
-quantisation of the ONNX graph's convolutions) in ONNX Runtime and OpenVINO, whose accuracy is
-to be checked on a metric with ``tools/test.py --exported``. ONNX is exported with a static
+quantisation of the ONNX graph's convolutions) in ONNX Runtime and OpenVINO, and OpenVINO in
+bfloat16 (CPUs with bf16 units), whose accuracy is to be checked on a metric with
+``tools/test.py --exported``. ONNX is exported with a static
 input shape. ``--graphs``: ``plain`` times the generators as built; ``split-narrow`` times them
 after the exact rewrite of their narrow convolutions (``reko_mm/deployment/rewrite.py``: the last
 7x7 convolution to 3 channels as a 1x7 convolution to 21 channels plus a shifted sum), applied to
@@ -39,7 +40,8 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmagic.registry import MODELS  # noqa: E402
 
 from reko_mm.analysis import generator_complexity, teacher_and_student_generators  # noqa: E402
-from reko_mm.deployment import (FILE_RUNTIMES, RUNTIMES, export_onnx, file_runner,  # noqa: E402
+from reko_mm.deployment import (FILE_RUNTIMES, REDUCED_PRECISION, RUNTIMES,  # noqa: E402
+                                export_onnx, file_runner,
                                 freeze_torchscript, quantize_int8, runtime_available,
                                 save_openvino_ir, split_narrow_convs)
 from reko_mm.deployment.profiling import (conv_layers, openvino_layer_table,  # noqa: E402
@@ -237,7 +239,7 @@ def main():
         med = alternate({n: fn for n, (fn, _) in pairs.items()}, args.warmup, args.repeats)
         diff = float(abs(pairs['student'][1]() - reference).max()) if device == 'cpu' \
             else float('nan')
-        if device == 'cpu' and not runtime.endswith('int8') and diff > args.tolerance:
+        if device == 'cpu' and runtime not in REDUCED_PRECISION and diff > args.tolerance:
             bad.append(f'{runtime} ({graph}): {diff:.3g}')
         rows.append(dict(runtime=runtime, graph=graph, device=device, threads=threads,
                          teacher_ms=med['teacher'] * 1e3, student_ms=med['student'] * 1e3,
@@ -258,9 +260,10 @@ def main():
                 stem = osp.join(tmp, f'{n}_{graph}')
                 onnx = export_onnx(m, x, stem + '.onnx', dynamic=False)
                 files[graph][n].update({'onnxruntime': onnx, 'onnxruntime-tuned': onnx})
-                if 'openvino' in runtimes or (args.profile and
-                                              runtime_available('openvino') is None):
-                    files[graph][n]['openvino'] = save_openvino_ir(onnx, stem + '.xml')
+                if {'openvino', 'openvino-bf16'} & set(runtimes) or (
+                        args.profile and runtime_available('openvino') is None):
+                    xml = save_openvino_ir(onnx, stem + '.xml')
+                    files[graph][n].update({'openvino': xml, 'openvino-bf16': xml})
                 if any(r.endswith('int8') for r in runtimes):
                     # calibration data only sets the ranges: it does not change the latency
                     # (the int8 accuracy is checked on real images by tools/test.py --exported)
