@@ -14,7 +14,7 @@ CONV_TYPES = ('Convolution', 'ConvolutionBackpropData', 'GroupConvolution')
 
 
 def conv_layers(net: nn.Module, x: torch.Tensor) -> List[dict]:
-    """The convolution layers of ``net`` in execution order: name, kind and multiply-adds for
+    """The convolution layers of ``net`` in execution order: name and multiply-adds for
     input ``x`` (a :class:`RowSplitConv2d` counts as the convolution it replaces)."""
     layers, hooks = [], []
 
@@ -27,7 +27,7 @@ def conv_layers(net: nn.Module, x: torch.Tensor) -> List[dict]:
                 macs = output.numel() * module.weight[0].numel() * module.k_h
             else:
                 macs = output.numel() * module.weight[0].numel()
-            layers.append(dict(name=name, kind=type(module).__name__, macs=macs))
+            layers.append(dict(name=name, macs=macs))
         return fn
 
     for name, module in net.named_modules():
