@@ -1,4 +1,5 @@
 """Inspection helpers: build a model from a config, and show where ReKo looks (paper Fig. 1)."""
+import os.path as osp
 from typing import Dict, Optional, Tuple
 
 import cv2
@@ -47,13 +48,24 @@ def generator_complexity(gen_cfg: dict, shape=(256, 256)) -> Tuple[float, float]
 
 def teacher_and_student_generators(cfg) -> dict:
     """``{'student': cfg, 'teacher': cfg}`` generator configs of a ReKo config, or
-    ``{'generator': cfg}`` for a plain one."""
-    from .models import teacher_generator_cfg
+    ``{'generator': cfg}`` for a plain one. The teacher's is resolved as the model resolves it:
+    on the checkpoint's ``meta['generator_cfg']`` when the checkpoint is there and has one."""
+    from .models import read_checkpoint, teacher_generator_cfg
     if not cfg.model.get('teacher'):
         return {'generator': cfg.model.generator}
+    ckpt = cfg.model.teacher.get('ckpt')
+    base = read_checkpoint(ckpt)[1].get('generator_cfg') if ckpt and osp.isfile(ckpt) else None
     return {'student': cfg.model.generator,
             'teacher': teacher_generator_cfg(cfg.model.generator,
-                                             cfg.model.teacher.get('generator', {}))}
+                                             cfg.model.teacher.get('generator', {}), base=base)}
+
+
+def generators_of(cfg) -> Dict[str, dict]:
+    """``{'model.generator': cfg, 'model.teacher.generator': cfg}`` of a config (the teacher's
+    only for a distillation config), for :func:`reko_mm.utils.check_input_sizes`."""
+    gens = teacher_and_student_generators(cfg) if cfg.get('model', {}).get('generator') else {}
+    return {('model.teacher.generator' if role == 'teacher' else 'model.generator'): gen
+            for role, gen in gens.items()}
 
 
 def to_input(img_bgr: np.ndarray, model: nn.Module) -> torch.Tensor:

@@ -140,5 +140,18 @@ def test_ground_truth_error_formula():
     assert out['psnr'] == pytest.approx((psnr(err) + psnr(err * 0)) / 2, rel=1e-6)
     assert out['psnr_obj'] == pytest.approx((psnr(obj) + psnr(obj * 0)) / 2, rel=1e-6)
     assert out['l1_bg'] == pytest.approx(float(bg.abs().mean()) / 255 / 2, rel=1e-6)
+    assert 'ssim' not in out  # 4x4 images: smaller than SSIM's 11x11 window
     with pytest.raises(KeyError, match="no 'mask'.*LoadSceneMask"):
         metric.process({}, [dict(fake_b=fake, img_b=gt, fake_a=gt, img_a=gt)])
+    # without a mask (a teacher-target student against the teacher's images): the whole image,
+    # and SSIM (MMagic's) for images the size of its window or more
+    from mmagic.evaluation.metrics.ssim import ssim
+    big_gt = torch.randint(0, 256, (3, 16, 16), generator=g).float()
+    big_fake = (big_gt + torch.randint(-30, 31, (3, 16, 16), generator=g)).clamp(0, 255)
+    metric = GroundTruthError(fake_key='fake_v', gt_key='teacher_v', mask_key=None)
+    metric.process({}, [dict(fake_v=big_fake, teacher_v=big_gt), dict(fake_v=big_gt,
+                                                                      teacher_v=big_gt)])
+    out = metric.compute_metrics(metric.results)
+    assert sorted(out) == ['l1', 'psnr', 'ssim']
+    want = (ssim(big_fake.numpy(), big_gt.numpy(), input_order='CHW') + 1.0) / 2
+    assert out['ssim'] == pytest.approx(want, rel=1e-6) and 0.5 < out['ssim'] < 1

@@ -276,7 +276,7 @@ def test_state_dict_is_the_plain_student_and_strict_loads(cyclegan, tmp_path):
             assert torch.equal(model.generators[d](x), plain.generators[d](x))
     # and the plain student's weights load strictly back into a TeacherStudentGAN, whose
     # teacher and distillation state are kept
-    again = build(reko_cfg(cyclegan_cfg(8), model.teacher_ckpt, 16), seed=7)
+    again = build(reko_cfg(cyclegan_cfg(8), model.teacher.ckpt, 16), seed=7)
     heads = copy.deepcopy(again.distill.state_dict())
     again.load_state_dict(plain.state_dict(), strict=True)
     for k, v in again.distill.state_dict().items():

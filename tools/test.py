@@ -6,7 +6,8 @@
 
 Same interface as MMagic's tools/test.py. For a ReKo config (``TeacherStudentGAN``) the student
 alone is evaluated: the model is built as the plain MMagic CycleGAN/Pix2Pix it is, so the teacher
-checkpoint is not needed. The checkpoint is the last one you trained, not the best of a run (see
+checkpoint is not needed. A teacher-target config (``model.teacher.as_target``) is scored against
+the teacher's translations, so its teacher is built too (``model.teacher.ckpt``). The checkpoint is the last one you trained, not the best of a run (see
 docs/evaluation.md).
 
 The checkpoint is loaded strictly: every key and shape must match the config's model, or the
@@ -36,7 +37,7 @@ from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmagic.utils import print_colored_log  # noqa: E402
 
-from reko_mm.models import student_config  # noqa: E402
+from reko_mm.models import evaluation_config  # noqa: E402
 from reko_mm.utils import check_data_roots, close_process_group, load_state_strict  # noqa: E402
 
 
@@ -65,7 +66,7 @@ def parse_args():
 
 
 def prepare_test_cfg(cfg, checkpoint: str):
-    """Check the inputs and turn a ReKo config into its student's config for evaluation."""
+    """Check the inputs and turn a ReKo config into the config evaluation builds."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint)}')
     missing = [k for k in ('test_dataloader', 'test_cfg', 'test_evaluator') if not cfg.get(k)]
@@ -74,7 +75,7 @@ def prepare_test_cfg(cfg, checkpoint: str):
             f'the config has no {", ".join(missing)}: it defines nothing to evaluate. Use a '
             'config with a test set and metrics (e.g. the configs/reko real-data configs), or '
             'add them with --cfg-options.')
-    cfg = student_config(cfg)
+    cfg = evaluation_config(cfg)
     cfg.load_from = None  # loaded strictly by main(), not by mmengine's lenient loader
     cfg.resume = False
     return cfg

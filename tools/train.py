@@ -23,8 +23,10 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmagic.utils import print_colored_log  # noqa: E402
 
+from reko_mm.analysis import generators_of  # noqa: E402
 from reko_mm.engine import AMP_DTYPES, add_checkpoint_hooks, enable_amp  # noqa: E402
-from reko_mm.utils import check_data_roots, check_work_dir, close_process_group  # noqa: E402
+from reko_mm.utils import (check_data_roots, check_input_sizes, check_work_dir,  # noqa: E402
+                           close_process_group)
 
 
 def parse_args():
@@ -77,6 +79,7 @@ def main():
     if args.resume:
         cfg.resume = True
     check_data_roots(cfg, keys=('train_dataloader', 'val_dataloader'))
+    check_input_sizes(cfg, generators_of(cfg), keys=('train_dataloader', 'val_dataloader'))
     check_work_dir(cfg, resume=args.resume)
     add_checkpoint_hooks(cfg)
 

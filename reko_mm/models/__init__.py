@@ -4,15 +4,17 @@ from .connectors import Conv1x1Connector, ConvBNReLUConnector, VIDRegressor
 from .distillers import DistillTerm, TranslationDistiller
 from .editors import MultiScaleDiscriminator, Pix2PixHD, Pix2PixHDGenerator
 from .feature_nets import FrozenVGG16, TeacherDiscriminatorFeatures
+from .frozen_teacher import FrozenTeacher, read_checkpoint, teacher_generator_cfg
 from .grad_sync_wrapper import SeparateGradSyncDataParallel, average_gradients
 from .teacher_student_gan import (SUPPORTED_STUDENTS, TeacherStudentCycleGAN, TeacherStudentGAN,
                                   TeacherStudentPix2Pix, TeacherStudentPix2PixHD,
-                                  read_model_state, student_config,
-                                  student_model_cfg, teacher_generator_cfg)
+                                  evaluation_config, read_model_state, student_config,
+                                  student_model_cfg)
 
 __all__ = ['TeacherStudentGAN', 'TeacherStudentCycleGAN', 'TeacherStudentPix2Pix',
            'TeacherStudentPix2PixHD', 'Pix2PixHD', 'Pix2PixHDGenerator', 'MultiScaleDiscriminator',
            'SUPPORTED_STUDENTS', 'TranslationDistiller', 'DistillTerm', 'Conv1x1Connector',
            'ConvBNReLUConnector', 'VIDRegressor', 'FrozenVGG16', 'TeacherDiscriminatorFeatures',
            'SeparateGradSyncDataParallel', 'average_gradients', 'read_model_state',
-           'student_config', 'student_model_cfg', 'teacher_generator_cfg']
+           'evaluation_config', 'student_config', 'student_model_cfg', 'teacher_generator_cfg',
+           'FrozenTeacher', 'read_checkpoint']

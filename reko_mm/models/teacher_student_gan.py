@@ -1,17 +1,13 @@
 """A MMagic translation GAN (the student) distilled from a frozen teacher generator."""
 import copy
-import os.path as osp
-from typing import Dict, Optional, Sequence
+from contextlib import nullcontext
+from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 from mmagic.models.base_models import BaseTranslationModel
 from mmagic.models.editors import CycleGAN, Pix2Pix
 from mmagic.registry import MODELS
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
-from torch.nn.modules.batchnorm import _BatchNorm
-from torch.nn.modules.dropout import _DropoutNd
 
 from .. import losses as _losses  # noqa: F401  (registers the losses)
 from ..recorders import ModuleOutputRecorder  # noqa: F401  (registers the default recorder)
@@ -19,25 +15,11 @@ from . import connectors as _connectors  # noqa: F401  (registers the connectors
 from . import feature_nets as _feature_nets  # noqa: F401  (registers the feature networks)
 from .distillers import TranslationDistiller, normalise
 from .editors import Pix2PixHD
+from .frozen_teacher import TEACHER_KEYS, FrozenTeacher, read_checkpoint, teacher_generator_cfg
 
 _SUPPORTED: Dict[str, type] = {}
-TEACHER_KEYS = ('generator', 'discriminator', 'ckpt', 'save_in_ckpt', 'norm', 'dropout')
-TEACHER_NORMS = ('batch', 'running')
 # Keys an older reko-mm (before the distiller) saved in the model's state_dict.
 LEGACY_DISTILL_PREFIX = 'distill_losses.'
-
-
-def teacher_generator_cfg(student_generator: dict, override: dict) -> dict:
-    """The teacher's generator config: the student's, updated with ``override``.
-
-    An override with a different ``type`` is taken as the whole config.
-    """
-    student_cfg = copy.deepcopy(dict(student_generator))
-    override = copy.deepcopy(dict(override))
-    if 'type' in override and override['type'] != student_cfg.get('type'):
-        return override
-    student_cfg.update(override)
-    return student_cfg
 
 
 def student_model_cfg(reko_model_cfg: dict) -> dict:
@@ -58,23 +40,22 @@ def student_config(cfg):
     return cfg
 
 
+def evaluation_config(cfg):
+    """A copy of a whole config with the model evaluation builds: the plain student, or, for a
+    teacher-target config (``model.teacher.as_target``), the student with its teacher and no
+    distillation terms, since the teacher's translations are what it is scored against."""
+    if cfg.model.get('type') == 'TeacherStudentGAN' and \
+            cfg.model.get('teacher', {}).get('as_target'):
+        cfg = copy.deepcopy(cfg)
+        cfg.model.distill = dict(losses=dict())
+        return cfg
+    return student_config(cfg)
+
+
 def read_model_state(ckpt: str, what: str = 'teacher checkpoint',
                      config_key: str = 'model.teacher.ckpt') -> Dict[str, torch.Tensor]:
     """The ``state_dict`` of a checkpoint (``module.`` prefixes removed), with clear errors."""
-    if not ckpt:
-        raise ValueError(
-            f'{config_key} is not set: ReKo distils from a trained teacher. Train one '
-            '(e.g. `python tools/train.py configs/reko/<...>_teacher.py`) and pass '
-            f'`--cfg-options {config_key}=work_dirs/<...>/iter_<N>.pth`.')
-    if '://' not in ckpt and not osp.isfile(ckpt):
-        raise FileNotFoundError(f'{what} not found: {osp.abspath(ckpt)} ({config_key}='
-                                f'{ckpt!r}). Set {config_key} to an existing file or URL.')
-    try:
-        checkpoint = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
-    except Exception as err:  # network errors, corrupt files, ...
-        raise RuntimeError(f'could not load the {what} {ckpt!r}: {err}') from err
-    state = checkpoint.get('state_dict', checkpoint)
-    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    return read_checkpoint(ckpt, what, config_key)[0]
 
 
 def _supported_student(student_type: str):
@@ -93,25 +74,37 @@ class TeacherStudentGAN(BaseTranslationModel):
     ``state_dict`` holds exactly the keys of the plain student, so checkpoints strict-load into
     the no-KD config. On top it holds
 
-    * ``teacher``: one generator per reachable domain, built from the student's generator config
-      updated with ``teacher['generator']``, loaded from ``teacher['ckpt']``, frozen, run without
+    * ``teacher``: a :class:`FrozenTeacher`, one generator per distilled domain, run without
       gradients on the same real images;
     * ``distill``: a :class:`TranslationDistiller` (terms, connectors, frozen projection heads).
       Its state is saved by :class:`~reko_mm.engine.DistillCheckpointHook` in the checkpoint's
       own ``'distill'`` entry, so ``--resume`` restores it exactly.
 
     Features and images are recorded only on the translation of the *real* image (not on the
-    cycle or identity passes); the distillation losses are added to the generator loss.
+    cycle or identity passes); the distillation losses are added to the generator loss. A
+    CycleGAN direction without a teacher (``teacher.domains``) trains as in plain CycleGAN.
+
+    With ``teacher.as_target=True`` (Pix2Pix / Pix2PixHD students) the teacher's translation of
+    each source image replaces the target image: the student's L1 and GAN losses learn it (the
+    discriminator's real pairs are ``(source, teacher(source))``), so the data needs source
+    images only. The teacher runs once per step and its output and features serve the target
+    and every distillation term; ``distill`` may then have no terms (the teacher-target
+    baseline). Validation and test score the student against the teacher's translation, kept in
+    each sample as ``teacher_<domain>``.
 
     Args:
         student_type (str): the MMagic model distilled (see :data:`SUPPORTED_STUDENTS`).
-        teacher (dict): ``generator`` (overrides on the student generator config; a dict with a
-            different ``type`` replaces it), ``discriminator`` (likewise, for methods that read
-            the teacher's discriminator), ``ckpt`` (checkpoint of the same model type; keys
-            ``generators.<domain>.*`` are read), ``norm`` (BatchNorm statistics of the teacher:
-            ``'batch'``, the batch's own as MMagic's Pix2Pix evaluates, or ``'running'``),
-            ``dropout`` (dropout on in the teacher; default False: deterministic features),
-            ``save_in_ckpt`` (keep the teacher in saved checkpoints; default False).
+        teacher (dict): ``ckpt`` (a checkpoint with ``generators.<domain>.*``: the teacher's own
+            MMagic checkpoint, or one written by ``tools/model_converters/import_generator.py``),
+            ``generator`` (the teacher's generator config: overrides on the checkpoint's
+            ``meta['generator_cfg']`` if it has one, else on the student's; a dict with another
+            ``type`` replaces it), ``domains`` (the target domains to distil; default all the
+            student's), ``as_target`` (see above; default False), ``discriminator`` (overrides
+            on the student's discriminator config, for methods that read the teacher's
+            discriminator), ``norm`` (BatchNorm statistics of the teacher: ``'batch'``, the
+            batch's own as MMagic's Pix2Pix evaluates, or ``'running'``), ``dropout`` (dropout
+            on in the teacher; default False: deterministic features), ``save_in_ckpt`` (keep
+            the teacher in saved checkpoints; default False).
         distill (dict): see :mod:`reko_mm.models.distillers.distill_config`.
         *args, **kwargs: the student model's own arguments.
     """
@@ -126,8 +119,9 @@ class TeacherStudentGAN(BaseTranslationModel):
         return super().__new__(cls)
 
     conditional_discriminator = False  # Pix2Pix: the discriminator sees cat(source, image)
+    paired = False  # Pix2Pix: one source image per target; the teacher can be the target
 
-    def __init__(self, *args, teacher: dict, distill: dict,
+    def __init__(self, *args, teacher: dict, distill: Optional[dict] = None,
                  student_type: Optional[str] = None, **kwargs):
         super().__init__(*args, **kwargs)
         teacher = dict(teacher)
@@ -136,104 +130,88 @@ class TeacherStudentGAN(BaseTranslationModel):
             raise ValueError(f'unknown keys in model.teacher: {unknown}; valid keys: '
                              f'{list(TEACHER_KEYS)}')
         self.save_teacher = teacher.get('save_in_ckpt', False)
-        self.teacher_ckpt = teacher.get('ckpt')
-        self.teacher_norm = teacher.get('norm', 'batch')
-        if self.teacher_norm not in TEACHER_NORMS:
-            raise ValueError(f'model.teacher.norm must be one of {TEACHER_NORMS}, got '
-                             f'{self.teacher_norm!r}')
-        self.teacher_dropout = teacher.get('dropout', False)
-        if not isinstance(self.teacher_dropout, bool):
-            raise TypeError(f'model.teacher.dropout must be True or False, got '
-                            f'{self.teacher_dropout!r}')
-        self.teacher_gen_cfg = teacher_generator_cfg(self._gen_cfg, teacher.get('generator', {}))
-        self.teacher = nn.ModuleDict(
-            {d: MODELS.build(self.teacher_gen_cfg) for d in self._reachable_domains})
-        state = read_model_state(self.teacher_ckpt)
-        self._load_teacher(state)
-        self.teacher.requires_grad_(False)
-        for m in self.teacher.modules():
-            m._is_init = True  # keep the loaded weights through init_weights()
-            if isinstance(m, _BatchNorm):
-                # 'batch': normalise with the batch's own statistics and never update the
-                # running ones; 'running' (eval mode) uses them as they were loaded.
-                m.track_running_stats = False
-        self._set_teacher_mode()
-
+        self.as_target = teacher.get('as_target', False)
+        if not isinstance(self.as_target, bool):
+            raise TypeError(f'model.teacher.as_target must be True or False, got '
+                            f'{self.as_target!r}')
+        if self.as_target and not self.paired:
+            raise ValueError(
+                f'model.teacher.as_target=True needs a paired student (Pix2Pix, Pix2PixHD): the '
+                "teacher's translation of a source image becomes its target. A "
+                f'{type(self).__mro__[2].__name__} student learns unpaired; give it '
+                "student_type='Pix2Pix' with the generator you want (any MMagic generator), or "
+                'drop as_target.')
+        domains = self._distilled_domains(teacher.get('domains'))
+        state, meta = read_checkpoint(teacher.get('ckpt'))
+        gen_cfg = teacher_generator_cfg(self._gen_cfg, teacher.get('generator', {}),
+                                        base=meta.get('generator_cfg'))
         disc_cfg = self._disc_cfg and teacher_generator_cfg(self._disc_cfg,
-                                                             teacher.get('discriminator', {}))
+                                                            teacher.get('discriminator', {}))
+        self.teacher = FrozenTeacher(
+            teacher.get('ckpt'), domains, gen_cfg, disc_cfg, norm=teacher.get('norm', 'batch'),
+            dropout=teacher.get('dropout', False),
+            conditional_discriminator=self.conditional_discriminator, state=state)
+        del state
+        self._log_setup(meta)
+
         generators = self.get_module(self.generators)
-        distill = normalise(distill)
-        # The build-time dry run needs an input the generator takes: a UNet halves it down to
+        distill = normalise(distill or {}, allow_empty=self.as_target)
+        # The build-time dry run needs an input both generators take: a UNet halves it down to
         # 1x1 (2**num_down); 64 suits the others. Set probe_size to the training crop size to
         # check K against the real maps.
-        distill.setdefault('probe_size', 2**self._gen_cfg['num_down']
-                           if self._gen_cfg.get('type') == 'UnetGenerator' else 64)
+        distill.setdefault('probe_size', max(
+            2**cfg['num_down'] if cfg.get('type') == 'UnetGenerator' else 64
+            for cfg in (self._gen_cfg, gen_cfg)))
         self.distill = MODELS.build(
             dict(type=distill.pop('type', 'TranslationDistiller'), **distill),
-            default_args=dict(
-                students={d: generators[d] for d in self._reachable_domains},
-                teachers=dict(self.teacher),
-                context=dict(discriminator_cfg=disc_cfg, teacher_state=state,
-                             teacher_ckpt=self.teacher_ckpt,
-                             conditional_discriminator=self.conditional_discriminator)))
-        del state
+            default_args=dict(students={d: generators[d] for d in domains},
+                              teachers=dict(self.teacher), teacher=self.teacher))
 
-        self._real_inputs = []
+        self._real_inputs: List[torch.Tensor] = []
+        self._teacher_images: Dict[str, torch.Tensor] = {}
         self._first_step_checked = False
         self._distill_state_saver: Optional[str] = None
         self._register_state_dict_hook(_drop_non_student_keys)
         self._register_load_state_dict_pre_hook(self._fill_non_student_keys, with_module=False)
 
     # ------------------------------------------------------------------ build
-    def _load_teacher(self, state: Dict[str, torch.Tensor]) -> None:
-        ckpt = self.teacher_ckpt
-        found = sorted({k.split('.')[1] for k in state if k.startswith('generators.')})
-        for domain, gen in self.teacher.items():
-            prefix = f'generators.{domain}.'
-            sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            if not sub:
-                raise KeyError(
-                    f'teacher checkpoint {ckpt} has no generator for domain {domain!r} '
-                    f'(no keys {prefix}*); it has generators for {found}. Use a checkpoint of '
-                    f'the same model and domains.')
-            own = gen.state_dict()
-            missing = sorted(set(own) - set(sub))
-            unexpected = sorted(set(sub) - set(own))
-            wrong = sorted(k for k in set(own) & set(sub) if own[k].shape != sub[k].shape)
-            if missing or unexpected or wrong:
-                detail = []
-                if wrong:
-                    detail.append('shape mismatch: ' + ', '.join(
-                        f'{prefix}{k} {tuple(sub[k].shape)} in the checkpoint vs '
-                        f'{tuple(own[k].shape)} in the config' for k in wrong[:5]))
-                if missing:
-                    detail.append(f'missing from the checkpoint: {[prefix + k for k in missing[:5]]}')
-                if unexpected:
-                    detail.append(f'not in the config: {[prefix + k for k in unexpected[:5]]}')
-                raise ValueError(
-                    f'teacher checkpoint {ckpt} does not match the teacher generator config '
-                    f'{self.teacher_gen_cfg}: ' + '; '.join(detail) +
-                    '. Set model.teacher.generator to the architecture the teacher was '
-                    'trained with.')
-            gen.load_state_dict(sub, strict=True)
-        print_log(f'distillation: loaded teacher generators {list(self.teacher)} from {ckpt} '
-                  f'(BatchNorm statistics: {self.teacher_norm}, dropout: '
-                  f'{"on" if self.teacher_dropout else "off"})', logger='current')
+    def _distilled_domains(self, domains) -> List[str]:
+        reachable = list(self._reachable_domains)
+        if domains is None:
+            return reachable
+        if isinstance(domains, str):
+            domains = [domains]
+        domains = list(domains)
+        wrong = [d for d in domains if d not in reachable]
+        if wrong or not domains:
+            raise ValueError(
+                f'model.teacher.domains={domains} must name at least one of the target domains '
+                f'this model translates to, {reachable} (a CycleGAN\'s generator to domain B '
+                'translates A -> B)' + (f'; not one of them: {wrong}' if wrong else
+                                        ': distilling no direction is a plain student; use its '
+                                        'no-KD config'))
+        return list(dict.fromkeys(domains))
+
+    def _source_domain(self, target: str) -> str:
+        return self.get_other_domains(target)[0]
+
+    def _log_setup(self, meta: dict) -> None:
+        print_log(f'distillation: loaded {self.teacher.describe()}', logger='current')
+        if meta.get('layout'):
+            print_log(f"  the teacher was imported from {meta.get('source')} "
+                      f"({meta.get('description')}; channel order {meta.get('channel_order')})",
+                      logger='current')
+        others = [d for d in self._reachable_domains if d not in self.teacher]
+        directions = ', '.join(f'{self._source_domain(d)} -> {d}' for d in self.teacher)
+        print_log(f'  distilled: {directions}' + (
+            f"; not distilled (no teacher, trained as the plain student): "
+            f"{', '.join(f'{self._source_domain(d)} -> {d}' for d in others)}" if others else ''),
+            logger='current')
+        if self.as_target:
+            print_log("  targets: the teacher's translations of the source images (the "
+                      "dataset's target images, if any, are not used)", logger='current')
 
     # ------------------------------------------------------------- training
-    def _set_teacher_mode(self) -> None:
-        self.teacher.eval()
-        for m in self.teacher.modules():
-            if isinstance(m, _BatchNorm) and self.teacher_norm == 'batch':
-                m.train()  # batch statistics; running ones are not updated (see __init__)
-            elif isinstance(m, _DropoutNd) and self.teacher_dropout:
-                m.train()
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self._set_teacher_mode()
-        return self
-
     def register_distill_state_saver(self, name: str) -> None:
         """Say who saves :attr:`distill`'s state with each checkpoint (``DistillCheckpointHook``
         does, under mmengine's Runner). Training refuses to start without one."""
@@ -267,9 +245,31 @@ class TeacherStudentGAN(BaseTranslationModel):
         self._first_step_checked = True
 
     def _capture_real_inputs(self, module, args, output) -> None:
+        if self.as_target:
+            self._fill_teacher_targets(output, record=True)
         inputs = output['inputs'] if isinstance(output, dict) else output[0]
         values = inputs.values() if isinstance(inputs, dict) else [inputs]
         self._real_inputs = [v for v in values if isinstance(v, torch.Tensor)]
+
+    def _fill_teacher_targets(self, output: dict, record: bool) -> None:
+        """``as_target``: put the teacher's translation of each source image in the
+        preprocessed batch as the target (``img_<domain>``), recording the teacher's features
+        for the distillation terms if ``record``."""
+        inputs = output['inputs']
+        if isinstance(inputs, torch.Tensor):  # PackInputs packs a single image key bare
+            (source, ) = {self._source_domain(d) for d in self.teacher}
+            inputs = output['inputs'] = {f'img_{source}': inputs}
+        for domain in self.teacher:
+            key = f'img_{self._source_domain(domain)}'
+            if key not in inputs:
+                raise KeyError(f'model.teacher.as_target: the batch has no source images '
+                               f'{key!r} (it has {sorted(inputs)}); the data pipeline must '
+                               f'load and pack the {self._source_domain(domain)!r} images.')
+            with torch.no_grad(), self.distill.recording(domain, 'teacher') if record \
+                    else nullcontext():
+                out = self.teacher[domain](inputs[key])
+            inputs[f'img_{domain}'] = out
+            self._teacher_images[domain] = out
 
     def _is_real(self, img: torch.Tensor) -> bool:
         return any(img is real for real in self._real_inputs)
@@ -284,26 +284,56 @@ class TeacherStudentGAN(BaseTranslationModel):
         finally:
             handle.remove()
             self._real_inputs = []
+            self._teacher_images = {}
             self.distill.reset()
 
     def forward_train(self, img, target_domain, **kwargs):
-        if not self._is_real(img):
+        if target_domain not in self.teacher or not self._is_real(img):
             return super().forward_train(img, target_domain=target_domain, **kwargs)
         with self.distill.recording(target_domain, 'student'):
             results = super().forward_train(img, target_domain=target_domain, **kwargs)
-        with torch.no_grad(), self.distill.recording(target_domain, 'teacher'):
-            teacher_img = self.teacher[target_domain](img, **kwargs)
+        teacher_img = self._teacher_images.get(target_domain)  # as_target: already run
+        if teacher_img is None:
+            with torch.no_grad(), self.distill.recording(target_domain, 'teacher'):
+                teacher_img = self.teacher[target_domain](img, **kwargs)
         self.distill.keep(target_domain, real=img, student_img=results['target'],
                           teacher_img=teacher_img)
         return results
 
+    def _eval_step(self, step, data):
+        """``val_step`` / ``test_step``; with ``as_target`` the teacher's translation is the
+        target and is kept in each sample as ``teacher_<domain>``, for the metrics."""
+        if not self.as_target:
+            return step(data)
+
+        def fill(module, args, output):
+            self._fill_teacher_targets(output, record=False)
+
+        handle = self.data_preprocessor.register_forward_hook(fill)
+        try:
+            samples = step(data)
+            for domain, images in self._teacher_images.items():
+                for sample, image in zip(samples, images):
+                    sample.set_tensor_data({f'teacher_{domain}': self.data_preprocessor.destruct(
+                        image.cpu(), sample, f'img_{domain}')})
+            return samples
+        finally:
+            handle.remove()
+            self._teacher_images = {}
+
+    def val_step(self, data):
+        return self._eval_step(super().val_step, data)
+
+    def test_step(self, data):
+        return self._eval_step(super().test_step, data)
+
     def distill_loss(self) -> Dict[str, torch.Tensor]:
         """``{'loss_<term>_<domain>': value}`` of the recorded real-image translations.
 
-        Raises when a reachable domain was not recorded: training would otherwise silently go
+        Raises when a distilled domain was not recorded: training would otherwise silently go
         on as a plain student.
         """
-        missing = [d for d in self._reachable_domains if d not in self.distill.kept_domains()]
+        missing = [d for d in self.teacher if d not in self.distill.kept_domains()]
         if missing:
             raise RuntimeError(
                 f'distillation is off for {missing} in this step: the generator was never called '
@@ -316,7 +346,10 @@ class TeacherStudentGAN(BaseTranslationModel):
 
     def _get_gen_loss(self, outputs):
         loss_g, log_vars_g = super()._get_gen_loss(outputs)
-        loss_kd, log_kd = self.parse_losses(self.distill_loss())
+        losses = self.distill_loss()
+        if not losses:  # the teacher-target baseline: the teacher is only the target
+            return loss_g, log_vars_g
+        loss_kd, log_kd = self.parse_losses(losses)
         log_vars_g['loss'] = log_vars_g['loss'] + log_kd.pop('loss')
         log_vars_g.update(log_kd)
         return loss_g + loss_kd, log_vars_g
@@ -384,6 +417,7 @@ class TeacherStudentPix2Pix(TeacherStudentGAN, Pix2Pix):
     """Distillation of MMagic's ``Pix2Pix``: the one generator."""
 
     conditional_discriminator = True
+    paired = True
 
 
 @MODELS.register_module()
@@ -392,6 +426,7 @@ class TeacherStudentPix2PixHD(TeacherStudentGAN, Pix2PixHD):
     """Distillation of :class:`~reko_mm.models.Pix2PixHD`: the one generator."""
 
     conditional_discriminator = True
+    paired = True
 
 
 MODELS.register_module(module=TeacherStudentGAN)

@@ -66,9 +66,10 @@ def _legacy_term_name(loss_type: str) -> str:
     return re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower() or 'distill'
 
 
-def normalise(distill: dict) -> dict:
+def normalise(distill: dict, allow_empty: bool = False) -> dict:
     """A copy of ``model.distill`` with the legacy ``loss`` folded into ``losses`` and every
-    key checked."""
+    key checked. ``allow_empty``: a distillation with no terms is allowed (the teacher-target
+    baseline, where the teacher's translation is the target and nothing else is distilled)."""
     if not isinstance(distill, dict):
         raise TypeError(f'model.distill must be a dict, got {type(distill).__name__}')
     distill = copy.deepcopy(dict(distill))
@@ -93,7 +94,7 @@ def normalise(distill: dict) -> dict:
                 f'model.distill has both loss={legacy["type"]} and losses.{name}: the older '
                 f"'loss' key is the term '{name}'. Keep one of them.")
         losses = {name: dict(loss=legacy), **losses}
-    if not losses:
+    if not losses and not allow_empty:
         raise ValueError('model.distill has no terms (no loss, and losses is empty): that is the '
                          'no-KD student; use its _nokd config instead of TeacherStudentGAN.')
     distill['losses'] = losses

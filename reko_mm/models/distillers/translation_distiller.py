@@ -79,7 +79,10 @@ class TranslationDistiller(nn.Module):
     their files and left out of :meth:`state_dict`.
 
     Built by :class:`TeacherStudentGAN` from ``model.distill``; ``students`` / ``teachers`` are the
-    generators per domain (hooked, never owned), ``context`` what feature networks may need.
+    generators per distilled domain (hooked, never owned); ``teacher`` is the
+    :class:`~reko_mm.models.FrozenTeacher`, handed to feature networks that ask for it (GCC's
+    reads its discriminators). A distiller with no terms (the teacher-target baseline) records
+    nothing and adds no loss.
 
     Examples:
         >>> distill = dict(layers=['model.5', 'model.11'],
@@ -92,9 +95,8 @@ class TranslationDistiller(nn.Module):
     def __init__(self, losses: dict, layers=None, feature_nets: Optional[dict] = None,
                  probe_size: Optional[int] = None, recorder: str = 'ModuleOutputRecorder', *,
                  students: Dict[str, nn.Module], teachers: Dict[str, nn.Module],
-                 context: Optional[dict] = None):
+                 teacher: Optional[nn.Module] = None):
         super().__init__()
-        context = dict(context or {})
         self.domains = list(students)
         default_layers = distill_config.parse_layers(layers) if layers is not None else None
         feature_nets = dict(feature_nets or {})
@@ -109,7 +111,7 @@ class TranslationDistiller(nn.Module):
         for net_name, net_cfg in feature_nets.items():
             if not any(s.feature_net == net_name for s in self.specs.values()):
                 continue
-            net = _build(net_cfg, dict(context, domains=self.domains))
+            net = _build(net_cfg, dict(teacher=teacher, domains=self.domains))
             net.requires_grad_(False)
             if getattr(net, 'available', True):
                 self.feature_nets[net_name] = net
@@ -121,7 +123,7 @@ class TranslationDistiller(nn.Module):
             print_log(f'DISTILLATION TERM {name!r} IS OFF: {reason} The run is labelled '
                       f'{self.label!r} in its checkpoints.', logger='current', level=30)
         active = [s for s in self.specs.values() if s.name not in self.disabled_terms]
-        if not active:
+        if self.specs and not active:
             raise ValueError('every distillation term is switched off ('
                              f'{self.disabled_terms}); nothing would be distilled.')
 
@@ -323,7 +325,7 @@ class TranslationDistiller(nn.Module):
     def label(self) -> str:
         """The run's distillation: its active terms, and the ones switched off."""
         active = [n for n in self.specs if n not in self.disabled_terms]
-        text = '+'.join(active)
+        text = '+'.join(active) or 'none'
         if self.disabled_terms:
             text += ' (off: ' + ', '.join(self.disabled_terms) + ')'
         return text

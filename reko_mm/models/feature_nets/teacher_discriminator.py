@@ -24,45 +24,16 @@ class TeacherDiscriminatorFeatures(nn.Module):
     Default layers: ``model.1`` and ``model.3`` of MMagic's ``PatchDiscriminator`` (after its
     second and fourth convolution, as GCC's ``model.3`` / ``model.9``).
 
-    The remaining arguments are filled in by :class:`TeacherStudentGAN`.
+    ``teacher`` (the :class:`~reko_mm.models.FrozenTeacher`) and ``domains`` are filled in by the
+    distiller.
     """
 
-    def __init__(self, layers: Sequence[str] = ('model.1', 'model.3'), *,
-                 discriminator_cfg: Optional[dict] = None,
-                 teacher_state: Optional[Dict[str, torch.Tensor]] = None,
-                 teacher_ckpt: str = '', domains: Sequence[str] = (),
-                 conditional_discriminator: bool = False):
+    def __init__(self, layers: Sequence[str] = ('model.1', 'model.3'), *, teacher,
+                 domains: Sequence[str] = ()):
         super().__init__()
-        if not discriminator_cfg:
-            raise ValueError('TeacherDiscriminatorFeatures needs a discriminator config: the '
-                             'student model has no discriminator.')
         self.layers = list(layers)
-        self.conditional = conditional_discriminator
-        self.nets = nn.ModuleDict()
-        for domain in domains:
-            prefix = f'discriminators.{domain}.'
-            sub = {k[len(prefix):]: v for k, v in (teacher_state or {}).items()
-                   if k.startswith(prefix)}
-            if not sub:
-                found = sorted({k.split('.')[1] for k in (teacher_state or {})
-                                if k.startswith('discriminators.')})
-                raise KeyError(
-                    f'the teacher checkpoint {teacher_ckpt} has no discriminator for domain '
-                    f'{domain!r} (no keys {prefix}*; it has discriminators for {found}). GCC reads '
-                    "the teacher's discriminator: use a full MMagic checkpoint of the teacher "
-                    '(tools/train.py saves one), not an exported generator.')
-            net = MODELS.build(discriminator_cfg)
-            own = net.state_dict()
-            wrong = sorted(k for k in own if k in sub and sub[k].shape != own[k].shape)
-            missing = sorted(set(own) - set(sub))
-            if wrong or missing:
-                raise ValueError(
-                    f"the teacher checkpoint's discriminator {domain!r} does not match "
-                    f'{discriminator_cfg}: missing {missing[:4]}, shapes '
-                    f'{[(k, tuple(sub[k].shape), tuple(own[k].shape)) for k in wrong[:4]]}. Set '
-                    'model.teacher.discriminator to the architecture the teacher was trained with.')
-            net.load_state_dict({k: sub[k] for k in own}, strict=True)
-            self.nets[domain] = net.requires_grad_(False).eval()
+        self.conditional = teacher.conditional_discriminator
+        self.nets = teacher.discriminators(domains, reader='GCC')
         self._recorders = {
             d: [ModuleOutputRecorder(net, name, owner=f'teacher discriminator {d!r}')
                 for name in self.layers] for d, net in self.nets.items()}

@@ -1,0 +1,188 @@
+"""The frozen teacher of a distillation: its generators, read from one checkpoint, in one mode."""
+import copy
+import os.path as osp
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmagic.registry import MODELS
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.dropout import _DropoutNd
+
+TEACHER_KEYS = ('generator', 'discriminator', 'ckpt', 'domains', 'as_target', 'save_in_ckpt',
+                'norm', 'dropout')
+TEACHER_NORMS = ('batch', 'running')
+
+State = Dict[str, torch.Tensor]
+
+
+def teacher_generator_cfg(student_generator: dict, override: dict,
+                          base: Optional[dict] = None) -> dict:
+    """The teacher's generator config: ``base`` (the checkpoint's own ``meta['generator_cfg']``,
+    written by ``import_generator``), else the student's, updated with ``override``.
+
+    An override with another ``type`` than that is taken as the whole config.
+    """
+    cfg = copy.deepcopy(dict(base if base else student_generator))
+    override = copy.deepcopy(dict(override or {}))
+    if 'type' in override and override['type'] != cfg.get('type'):
+        return override
+    cfg.update(override)
+    return cfg
+
+
+def read_checkpoint(ckpt: str, what: str = 'teacher checkpoint',
+                    config_key: str = 'model.teacher.ckpt') -> Tuple[State, dict]:
+    """``(state_dict, meta)`` of a checkpoint (``module.`` prefixes removed), with clear errors.
+
+    Loaded with torch's weights-only unpickler (``reko_mm.compat`` allows the few mmengine
+    classes its checkpoints hold)."""
+    if not ckpt:
+        raise ValueError(
+            f'{config_key} is not set: distillation needs a trained teacher. Train one '
+            '(`python tools/train.py configs/reko/<...>_teacher.py`) or import yours '
+            '(`python tools/model_converters/import_generator.py G.pth teacher.pth --domain B`), '
+            f'then pass `--cfg-options {config_key}=<file>.pth`.')
+    if '://' not in ckpt and not osp.isfile(ckpt):
+        raise FileNotFoundError(f'{what} not found: {osp.abspath(ckpt)} ({config_key}='
+                                f'{ckpt!r}). Set {config_key} to an existing file or URL.')
+    try:
+        checkpoint = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
+    except Exception as err:  # network errors, corrupt files, ...
+        raise RuntimeError(f'could not load the {what} {ckpt!r}: {err}') from err
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'the {what} {ckpt} holds a {type(checkpoint).__name__}, not a '
+                         'checkpoint dict')
+    state = checkpoint.get('state_dict', checkpoint)
+    meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
+    return ({k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()},
+            meta)
+
+
+def check_state(own: State, sub: State, prefix: str, what: str) -> None:
+    """Raise ``ValueError`` naming the keys and shapes by which ``sub`` (a checkpoint's entries
+    under ``prefix``) differs from ``own`` (the module built from the config)."""
+    missing = sorted(set(own) - set(sub))
+    unexpected = sorted(set(sub) - set(own))
+    wrong = sorted(k for k in set(own) & set(sub) if own[k].shape != sub[k].shape)
+    if not (missing or unexpected or wrong):
+        return
+    detail = []
+    if wrong:
+        detail.append('shape mismatch: ' + ', '.join(
+            f'{prefix}{k} {tuple(sub[k].shape)} in the checkpoint vs {tuple(own[k].shape)} in '
+            'the config' for k in wrong[:5]))
+    if missing:
+        detail.append(f'missing from the checkpoint: {[prefix + k for k in missing[:5]]}')
+    if unexpected:
+        detail.append(f'not in the config: {[prefix + k for k in unexpected[:5]]}')
+    raise ValueError(f'{what}: ' + '; '.join(detail))
+
+
+class FrozenTeacher(nn.ModuleDict):
+    """The teacher: one frozen generator per distilled domain (``teacher[domain](img)``).
+
+    Built once from ``model.teacher``; loaded strictly from the checkpoint's
+    ``generators.<domain>.*``; never trained (no gradients, skipped by ``init_weights``), and
+    always in the mode the config asks for, whatever ``train()`` / ``eval()`` the model is put in:
+    eval, except BatchNorm with the batch's own statistics (``norm='batch'``, how MMagic's
+    Pix2Pix evaluates) and dropout when ``dropout=True``.
+
+    Methods that read the teacher's discriminator (GCC) ask for it with :meth:`discriminators`.
+
+    Args:
+        ckpt (str): the teacher checkpoint (``tools/train.py``'s, or ``import_generator``'s).
+        domains (Sequence[str]): the domains whose translation is distilled.
+        generator_cfg (dict): the teacher's generator config.
+        discriminator_cfg (dict, optional): its discriminator config, for :meth:`discriminators`.
+        norm (str): ``'batch'`` or ``'running'`` BatchNorm statistics.
+        dropout (bool): dropout on in the teacher (default off: deterministic features).
+        conditional_discriminator (bool): the discriminator sees ``cat(source, image)``.
+        state (dict, optional): the checkpoint's state dict, if already read.
+    """
+
+    def __init__(self, ckpt: str, domains: Sequence[str], generator_cfg: dict,
+                 discriminator_cfg: Optional[dict] = None, norm: str = 'batch',
+                 dropout: bool = False, conditional_discriminator: bool = False,
+                 state: Optional[State] = None):
+        super().__init__({d: MODELS.build(generator_cfg) for d in domains})
+        if norm not in TEACHER_NORMS:
+            raise ValueError(f'model.teacher.norm must be one of {TEACHER_NORMS}, got {norm!r}')
+        if not isinstance(dropout, bool):
+            raise TypeError(f'model.teacher.dropout must be True or False, got {dropout!r}')
+        self.ckpt = ckpt
+        self.generator_cfg = copy.deepcopy(dict(generator_cfg))
+        self.discriminator_cfg = discriminator_cfg
+        self.norm = norm
+        self.dropout = dropout
+        self.conditional_discriminator = conditional_discriminator
+        if state is None:
+            state, _ = read_checkpoint(ckpt)
+        found = sorted({k.split('.')[1] for k in state if k.startswith('generators.')})
+        for domain, gen in self.items():
+            prefix = f'generators.{domain}.'
+            sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            if not sub:
+                raise KeyError(
+                    f'teacher checkpoint {ckpt} has no generator for domain {domain!r} (no keys '
+                    f'{prefix}*); it has generators for {found}. Distil only the directions it '
+                    f'has (model.teacher.domains={found}, when they are domains of this model), '
+                    'or import the generator again with --domain ' + domain + '.')
+            check_state(gen.state_dict(), sub, prefix,
+                        f'teacher checkpoint {ckpt} does not match the teacher generator config '
+                        f'{self.generator_cfg} (set model.teacher.generator to the architecture '
+                        'the teacher was trained with)')
+            gen.load_state_dict(sub, strict=True)
+        self.requires_grad_(False)
+        for m in self.modules():
+            m._is_init = True  # keep the loaded weights through init_weights()
+            if isinstance(m, _BatchNorm):
+                # 'batch': normalise with the batch's own statistics and never update the
+                # running ones; 'running' (eval mode) uses them as they were loaded.
+                m.track_running_stats = False
+        self.train()
+
+    def train(self, mode: bool = True):
+        """Keep the teacher's own mode (``mode`` is ignored: the teacher never trains)."""
+        super().train(False)
+        for m in self.modules():
+            if isinstance(m, _BatchNorm) and self.norm == 'batch':
+                m.train()
+            elif isinstance(m, _DropoutNd) and self.dropout:
+                m.train()
+        return self
+
+    def describe(self) -> str:
+        return (f'teacher generators {list(self)} from {self.ckpt} (BatchNorm statistics: '
+                f'{self.norm}, dropout: {"on" if self.dropout else "off"})')
+
+    def discriminators(self, domains: Sequence[str], reader: str = 'This method'
+                       ) -> nn.ModuleDict:
+        """The teacher's discriminators of ``domains``, read from its checkpoint, frozen and in
+        eval mode, for methods that compare features of the teacher's discriminator (``reader``
+        names the method in errors)."""
+        if not self.discriminator_cfg:
+            raise ValueError("the teacher's discriminator was asked for, but the student model "
+                             'has no discriminator config to build it from.')
+        state, _ = read_checkpoint(self.ckpt)
+        found = sorted({k.split('.')[1] for k in state if k.startswith('discriminators.')})
+        nets = nn.ModuleDict()
+        for domain in domains:
+            prefix = f'discriminators.{domain}.'
+            sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            if not sub:
+                raise KeyError(
+                    f'the teacher checkpoint {self.ckpt} has no discriminator for domain '
+                    f'{domain!r} (no keys {prefix}*; it has discriminators for {found}). '
+                    f"{reader} reads the teacher's discriminator: use a full MMagic checkpoint of "
+                    'the teacher (tools/train.py saves one), not an imported or exported '
+                    'generator.')
+            net = MODELS.build(self.discriminator_cfg)
+            check_state(net.state_dict(), sub, prefix,
+                        f"the teacher checkpoint's discriminator {domain!r} does not match "
+                        f'{self.discriminator_cfg} (set model.teacher.discriminator to the '
+                        'architecture the teacher was trained with)')
+            net.load_state_dict(sub, strict=True)
+            nets[domain] = net.requires_grad_(False).eval()
+        return nets
