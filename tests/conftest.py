@@ -1,7 +1,10 @@
+import io
+import logging
 import os
 import os.path as osp
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 
@@ -61,3 +64,17 @@ def synthetic_reko_ckpts(synthetic_unpaired, tmp_path_factory):
     train('configs/reko/synthetic/cyclegan_synthetic_7x.py', work / 'student', opts +
           [f'model.teacher.ckpt={teacher}'])
     return teacher, str(work / 'student' / 'iter_2.pth')
+
+
+@contextmanager
+def logged():
+    """What mmengine's current logger writes, as a string buffer."""
+    from mmengine.logging import MMLogger
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)

@@ -8,6 +8,7 @@ import reko_mm  # noqa: F401
 from mmagic.registry import MODELS
 
 from reko_mm.utils import check_data_roots
+from conftest import logged
 from test_teacher_student import LAYERS, cyclegan_cfg, reko_cfg, teacher_ckpt
 
 
@@ -41,6 +42,11 @@ CASES = {
                             r"unknown keys in model\.teacher: \['norm_eval'\]"),
     'no terms': (dict(distill=dict(layers=LAYERS, losses=dict(reko=None))), ValueError,
                  r'model\.distill has no terms.*use its _nokd config'),
+    'a partial loss= on a losses= config': (dict(distill=dict(losses=dict(reko=dict(
+        inputs=dict(layers=LAYERS), loss=dict(type='RegionAwareDistillLoss'))),
+        loss=dict(region_selector='all'))), ValueError,
+        r"model\.distill\.loss=\{'region_selector': 'all'\} sets keys of the older form.*"
+        r"--cfg-options model\.distill\.losses\.reko\.loss\.region_selector='all'"),
     'connector on images': (dict(distill=dict(losses=dict(kd=dict(
         inputs='images', connector=dict(type='Conv1x1Connector'),
         loss=dict(type='OutputL1Loss'))))), ValueError,
@@ -65,3 +71,12 @@ def test_bad_input_is_refused_at_build_with_the_fix(case, tmp_path):
                    **change.get('teacher_extra', {}))
     with pytest.raises(error, match=message):
         MODELS.build(cfg)
+
+
+def test_the_older_distill_form_is_read_with_the_new_key_named(tmp_path):
+    ckpt, _ = teacher_ckpt(tmp_path, cyclegan_cfg(16))
+    with logged() as out:
+        model = MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16))  # distill=dict(layers, loss)
+    assert list(model.distill.terms) == ['reko']
+    assert 'model.distill.loss (with model.distill.layers) is the older form of the term ' \
+           "'reko': it is read as model.distill.losses.reko" in out.getvalue()

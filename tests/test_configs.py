@@ -64,7 +64,8 @@ def test_config_parses_and_names_reko_parts(path):
             assert cfg.model.teacher.as_target
             assert not cfg.model.distill.get('losses') and not cfg.model.distill.get('loss')
         elif not name(path).endswith(METHOD_SUFFIXES) or '_reko_' in name(path):
-            assert cfg.model.distill.layers
+            reko = cfg.model.distill.losses.reko
+            assert reko.inputs.layers
             # K = 64 (the authors'), a quarter of the 16x16 maps at 64x64; where the maps are
             # 8x8 (the 32x32 bands set, Pix2PixHD at 64x64) a quarter is 16, and where they are
             # 4x4 (Pix2PixHD on the bands set) a quarter is 4
@@ -74,8 +75,8 @@ def test_config_parses_and_names_reko_parts(path):
                 k = 16
             else:
                 k = 64
-            assert cfg.model.distill.loss.num_regions == k
-            assert cfg.model.distill.loss.temperature == 0.07
+            assert reko.loss.num_regions == k
+            assert reko.loss.temperature == 0.07
         if name(path).endswith('_nokd'):
             return
         baseline = Config.fromfile(nokd_of(path))
@@ -111,3 +112,28 @@ def test_reko_config_builds_with_a_teacher_checkpoint(cfg_name, tmp_path):
         assert len(model.distill.terms['reko']) == 6  # 2 domains x 3 layers
     else:
         assert (loss.student_channels, loss.teacher_channels) == (64, 128)
+
+
+def ancestors(path):
+    """The configs (not the _base_ fragments, not mmagic::) a config inherits, transitively."""
+    found = []
+    for base in Config._get_base_files(path):
+        if base.startswith('mmagic::'):
+            continue
+        base = osp.normpath(osp.join(osp.dirname(path), base))
+        if '/_base_/' not in base:
+            found += [base] + ancestors(base)
+    return found
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=name)
+def test_no_config_inherits_a_distillation(path):
+    """Every distillation config inherits a student (and through it the teacher) plus method
+    fragments, never another distillation: editing the ReKo config changes no baseline."""
+    if Config.fromfile(path).model.type != 'TeacherStudentGAN':
+        return
+    for base in ancestors(path):
+        distill = Config.fromfile(base).model.get('distill') or {}
+        assert not distill.get('losses') and not distill.get('loss'), (path, base)
+    if not name(path).endswith('_nokd'):
+        assert ancestors(path)[0] == osp.normpath(nokd_of(path)), ancestors(path)

@@ -1,11 +1,8 @@
 """Distilling a generator trained elsewhere: an imported teacher, one-direction teachers, and a
 student trained on the teacher's translations of a folder of photos."""
-import io
 import json
-import logging
 import os.path as osp
 import re
-from contextlib import contextmanager
 
 import cv2
 import numpy as np
@@ -17,7 +14,7 @@ from mmagic.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from conftest import run_tool
+from conftest import logged, run_tool
 from reko_mm.converters import JunyanzResnetGenerator, import_generator
 from reko_mm.models import student_config
 from test_import_generator import randomised
@@ -58,20 +55,6 @@ def vintage_teacher(tmp_path_factory):
     out = str(work / 'vintage.pth')
     import_generator(str(work / 'G_A2B.pth'), out, 'vintage', log=lambda _: None)
     return out, source
-
-
-@contextmanager
-def logged():
-    """What mmengine's current logger writes, as a string buffer."""
-    from mmengine.logging import MMLogger
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
-        yield stream
-    finally:
-        logger.removeHandler(handler)
 
 
 def vintagify_cfg(name, photos, teacher, work_dir, size=32, iters=2, **options):

@@ -37,7 +37,7 @@ def test_dry_run_arms_share_one_budget(tmp_path):
         assert len([r for r in runs if r.endswith('seed1')]) == 14
     # K keeps a quarter of the distilled maps: 8x8 in the UNet and ResNet, 4x4 in pix2pixHD
     for model, k in (('pix2pix', 16), ('pix2pixhd', 4), ('cyclegan', 16)):
-        assert f'num_regions={k})' in open(tmp_path / model / 'reko_seed0' / 'budget_cfg.py').read()
+        assert f'num_regions={k})))' in open(tmp_path / model / 'reko_seed0' / 'budget_cfg.py').read()
     # GCC reads the teacher's discriminator: pix2pixHD's multi-scale one has its own points
     for model, nets in (('pix2pix', 'gcc_feature_nets'), ('pix2pixhd', 'gcc_hd_feature_nets')):
         for arm in ('gcc', 'reko_gcc'):

@@ -2,11 +2,5 @@
 # Train the teacher first (configs/reko/cyclegan_horse2zebra_teacher.py), then:
 #   python tools/train.py configs/reko/cyclegan_horse2zebra_16x.py \
 #       --cfg-options model.teacher.ckpt=work_dirs/cyclegan_horse2zebra_teacher/iter_270000.pth
-_base_ = ['./cyclegan_horse2zebra_16x_nokd.py', './_base_/reko_resnet.py']
-model = dict(
-    type='TeacherStudentGAN',
-    student_type='CycleGAN',
-    teacher=dict(
-        generator=dict(base_channels=64),
-        ckpt='work_dirs/cyclegan_horse2zebra_teacher/iter_270000.pth'),
-    distill=_base_.reko_distill)
+_base_ = ['./cyclegan_horse2zebra_16x_nokd.py', './_base_/methods/reko.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.reko_resnet_losses))

@@ -1,6 +1,5 @@
 # SRPKD (Li, Jiang & Aarabi, 2020), re-implemented from its description on the 7x CycleGAN student
 # on horse2zebra (the paper's Table 1 setting).
-# Teacher, data and schedule as in cyclegan_horse2zebra_7x.py (ReKo), whose distillation it
-# replaces.
-_base_ = ['./cyclegan_horse2zebra_7x.py', './_base_/methods/srpkd.py']
-model = dict(distill=dict(_delete_=True, losses=_base_.srpkd_resnet_losses))
+# Teacher, data and schedule as in the no-KD student.
+_base_ = ['./cyclegan_horse2zebra_7x_nokd.py', './_base_/methods/srpkd.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.srpkd_resnet_losses))

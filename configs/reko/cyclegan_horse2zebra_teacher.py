@@ -23,3 +23,10 @@ metrics = [
 ]
 val_evaluator = dict(metrics=metrics)
 test_evaluator = dict(metrics=metrics)
+
+# How a student distils from this teacher (the methods' configs use it):
+teacher_student = dict(
+    type='TeacherStudentGAN',
+    student_type='CycleGAN',
+    teacher=dict(generator=dict(base_channels=64),
+                 ckpt='work_dirs/cyclegan_horse2zebra_teacher/iter_270000.pth'))

@@ -1,8 +1,10 @@
 # ReKo + OMGD's losses (the paper's 'Ours + Ren et al.', Table 2) on the 4x Pix2Pix student on
 # edges2shoes (the paper's Table 2 setting).
-# ReKo as in pix2pix_edges2shoes_4x.py, with these terms added (each logged as
-# loss_<term>_<domain>).
-_base_ = ['./pix2pix_edges2shoes_4x.py', './_base_/methods/omgd.py']
-model = dict(distill=dict(losses=_base_.omgd_unet_losses, feature_nets=_base_.omgd_feature_nets))
-# The adapters (and loss parameters) train with the student.
-optim_wrapper = _base_.distill_parts_trained
+# ReKo as in the ReKo config, with these terms added (each logged as loss_<term>_<domain>).
+_base_ = ['./pix2pix_edges2shoes_4x_nokd.py', './_base_/methods/reko.py',
+          './_base_/methods/omgd.py']
+model = dict(
+    _base_.teacher_student,
+    distill=dict(losses=dict(reko=_base_.reko_unet_losses.reko, **_base_.omgd_unet_losses),
+                 feature_nets=_base_.omgd_feature_nets))
+optim_wrapper = _base_.omgd_optim_wrapper  # its learnable parts train with the student

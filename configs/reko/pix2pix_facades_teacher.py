@@ -18,3 +18,10 @@ metrics = [
 ]
 val_evaluator = dict(metrics=metrics)
 test_evaluator = dict(metrics=metrics)
+
+# How a student distils from this teacher (the methods' configs use it):
+teacher_student = dict(
+    type='TeacherStudentGAN',
+    student_type='Pix2Pix',
+    teacher=dict(generator=dict(base_channels=64),
+                 ckpt='work_dirs/pix2pix_facades_teacher/iter_80000.pth'))

@@ -1,9 +1,3 @@
 # ReKo student (Pix2PixHD ngf 12) distilled from the ngf-64 teacher: the paper's Table 2 row.
-_base_ = ['./pix2pixhd_edges2shoes_28x_nokd.py', './_base_/reko_pix2pixhd.py']
-model = dict(
-    type='TeacherStudentGAN',
-    student_type='Pix2PixHD',
-    teacher=dict(
-        generator=dict(base_channels=64),
-        ckpt='work_dirs/pix2pixhd_edges2shoes_teacher/iter_190000.pth'),
-    distill=_base_.reko_distill)
+_base_ = ['./pix2pixhd_edges2shoes_28x_nokd.py', './_base_/methods/reko.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.reko_hd_losses))

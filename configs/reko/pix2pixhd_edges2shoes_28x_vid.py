@@ -1,8 +1,6 @@
 # VID (Ahn et al., CVPR 2019) on the 28x Pix2PixHD student on edges2shoes (the paper's Table 2
 # setting).
-# Teacher, data and schedule as in pix2pixhd_edges2shoes_28x.py (ReKo), whose distillation it
-# replaces.
-_base_ = ['./pix2pixhd_edges2shoes_28x.py', './_base_/methods/vid.py']
-model = dict(distill=dict(_delete_=True, losses=_base_.vid_hd_losses))
-# The adapters (and loss parameters) train with the student.
-optim_wrapper = _base_.distill_parts_trained
+# Teacher, data and schedule as in the no-KD student.
+_base_ = ['./pix2pixhd_edges2shoes_28x_nokd.py', './_base_/methods/vid.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.vid_hd_losses))
+optim_wrapper = _base_.vid_optim_wrapper  # its learnable parts train with the student

@@ -9,3 +9,10 @@ model = dict(
     generator=dict(_base_.hd_generator, _delete_=True),
     discriminator=dict(_base_.hd_discriminator, _delete_=True),
     loss_config=dict(_base_.hd_loss_config, _delete_=True))
+
+# How a student distils from this teacher (the methods' configs use it):
+teacher_student = dict(
+    type='TeacherStudentGAN',
+    student_type='Pix2PixHD',
+    teacher=dict(generator=dict(base_channels=64),
+                 ckpt='work_dirs/pix2pixhd_facades_teacher/iter_80000.pth'))

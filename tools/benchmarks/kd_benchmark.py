@@ -69,8 +69,8 @@ METHODS = {
     'reko_gcc': ('gcc', None, False, True),
 }
 ABLATIONS = {  # the paper's Table 4: ReKo with one of its two parts switched
-    'all_regions': "model.distill.loss.region_selector='all'",
-    'l2_crucial': 'model.distill.loss.contrastive=False',
+    'all_regions': "model.distill.losses.reko.loss.region_selector='all'",
+    'l2_crucial': 'model.distill.losses.reko.loss.contrastive=False',
 }
 ARMS = ['nokd', 'reko'] + list(METHODS)
 METRIC = 'psnr_obj'  # what the table ranks by: the error on the crucial regions
@@ -119,13 +119,15 @@ def budget_config(args, spec, arm, path, width, roots, seed):
         nets = {'omgd': 'omgd_feature_nets',
                 'gcc': 'gcc_hd_feature_nets' if spec['arch'] == 'hd' else 'gcc_feature_nets'
                 }.get(frag)
-        distill = (['_delete_=True'] if replaces else []) + [f'losses=_base_.{losses}']
+        if replaces:
+            distill = ['_delete_=True', f'losses=_base_.{losses}']
+        else:  # ReKo's term (of the base) and the method's
+            distill = [f'losses=dict(_base_.{losses}, '
+                       f'reko=dict(loss=dict(num_regions={reko_k})))']
         if nets:
             distill.append(f'feature_nets=_base_.{nets}')
-        if not replaces:
-            distill.append(f'loss=dict(num_regions={reko_k})')
     elif arm not in ('teacher', 'nokd') and not arm.startswith('width'):
-        distill.append(f'loss=dict(num_regions={reko_k})')
+        distill.append(f'losses=dict(reko=dict(loss=dict(num_regions={reko_k})))')
     if distill:
         distill.append(f'probe_size={size}')
         model.append(f"distill=dict({', '.join(distill)})")

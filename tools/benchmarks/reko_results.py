@@ -53,8 +53,8 @@ DATASETS = {
 # Table 4 of the paper: what each ablation arm changes in the ReKo config.
 ABLATIONS = {
     'all_regions': ('contrastive on all regions (L_RegionDis)',
-                    "model.distill.loss.region_selector='all'"),
-    'l2_crucial': ('L2 on the crucial regions', 'model.distill.loss.contrastive=False'),
+                    "model.distill.losses.reko.loss.region_selector='all'"),
+    'l2_crucial': ('L2 on the crucial regions', 'model.distill.losses.reko.loss.contrastive=False'),
 }
 ARM_NAMES = {'teacher': 'teacher', 'nokd': 'student, no KD', 'reko': 'student, ReKo'}
 
@@ -185,7 +185,7 @@ def train_arm(args, dataset, arm, seed, teacher_ckpt, py, commands):
     if 'map_stride' in dataset and arm not in ('teacher', 'nokd') and not args.full:
         # the config's K is for 256x256; keep a quarter of the positions of the smaller maps
         side = args.size // dataset['map_stride']
-        opts.append(f'model.distill.loss.num_regions={max(1, side * side // 4)}')
+        opts.append(f'model.distill.losses.reko.loss.num_regions={max(1, side * side // 4)}')
     state, ckpt = run_state(work, cfg, opts, None if args.full else iters)
     resume = ['--resume'] if state == 'partial' else []
     commands.append(run([py, 'tools/train.py', cfg, '--work-dir', work] + resume +

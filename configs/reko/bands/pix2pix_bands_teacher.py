@@ -58,3 +58,10 @@ default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(interval=eval_interval, max_keep_ckpts=1, save_best='GT/psnr_obj',
                     rule='greater'))
+
+# How a student distils from this teacher (the methods' configs use it):
+teacher_student = dict(
+    type='TeacherStudentGAN',
+    student_type='Pix2Pix',
+    teacher=dict(generator=dict(base_channels=32),
+                 ckpt='work_dirs/pix2pix_bands_teacher/best.pth'))

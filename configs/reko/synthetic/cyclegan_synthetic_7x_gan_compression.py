@@ -1,7 +1,6 @@
 # GAN Compression's distillation (Li, Lin et al., CVPR 2020) on the quick-start CycleGAN student on
 # the synthetic set.
-# Teacher, data and schedule as in cyclegan_synthetic_7x.py (ReKo), whose distillation it replaces.
-_base_ = ['./cyclegan_synthetic_7x.py', '../_base_/methods/gan_compression.py']
-model = dict(distill=dict(_delete_=True, losses=_base_.gan_compression_resnet_losses))
-# The adapters (and loss parameters) train with the student.
-optim_wrapper = _base_.distill_parts_trained
+# Teacher, data and schedule as in the no-KD student.
+_base_ = ['./cyclegan_synthetic_7x_nokd.py', '../_base_/methods/gan_compression.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.gan_compression_resnet_losses))
+optim_wrapper = _base_.gan_compression_optim_wrapper  # its learnable parts train with the student

@@ -1,9 +1,7 @@
 # OMGD's student losses (Ren et al., ICCV 2021), frozen teacher on the quick-start CycleGAN student
 # on the synthetic set.
-# Teacher, data and schedule as in cyclegan_synthetic_7x.py (ReKo), whose distillation it replaces.
-_base_ = ['./cyclegan_synthetic_7x.py', '../_base_/methods/omgd.py']
-model = dict(distill=dict(_delete_=True,
-                          losses=_base_.omgd_resnet_losses,
-                          feature_nets=_base_.omgd_feature_nets))
-# The adapters (and loss parameters) train with the student.
-optim_wrapper = _base_.distill_parts_trained
+# Teacher, data and schedule as in the no-KD student.
+_base_ = ['./cyclegan_synthetic_7x_nokd.py', '../_base_/methods/omgd.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.omgd_resnet_losses,
+                  feature_nets=_base_.omgd_feature_nets))
+optim_wrapper = _base_.omgd_optim_wrapper  # its learnable parts train with the student

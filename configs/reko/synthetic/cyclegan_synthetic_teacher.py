@@ -68,3 +68,10 @@ default_hooks = dict(
     checkpoint=dict(interval=max_iters, max_keep_ckpts=2, save_best=None))
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0, deterministic=False)
+
+# How a student distils from this teacher (the methods' configs use it):
+teacher_student = dict(
+    type='TeacherStudentGAN',
+    student_type='CycleGAN',
+    teacher=dict(generator=dict(base_channels=16),
+                 ckpt='work_dirs/cyclegan_synthetic_teacher/iter_300.pth'))

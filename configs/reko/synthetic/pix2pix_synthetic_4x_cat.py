@@ -1,5 +1,5 @@
 # CAT's kernel-alignment distillation (Jin et al., CVPR 2021) on the quick-start Pix2Pix student on
 # the synthetic set.
-# Teacher, data and schedule as in pix2pix_synthetic_4x.py (ReKo), whose distillation it replaces.
-_base_ = ['./pix2pix_synthetic_4x.py', '../_base_/methods/cat.py']
-model = dict(distill=dict(_delete_=True, losses=_base_.cat_unet_losses))
+# Teacher, data and schedule as in the no-KD student.
+_base_ = ['./pix2pix_synthetic_4x_nokd.py', '../_base_/methods/cat.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.cat_unet_losses))

@@ -1,6 +1,5 @@
 # VID (Ahn et al., CVPR 2019) on the quick-start Pix2Pix student on the synthetic set.
-# Teacher, data and schedule as in pix2pix_synthetic_4x.py (ReKo), whose distillation it replaces.
-_base_ = ['./pix2pix_synthetic_4x.py', '../_base_/methods/vid.py']
-model = dict(distill=dict(_delete_=True, losses=_base_.vid_unet_losses))
-# The adapters (and loss parameters) train with the student.
-optim_wrapper = _base_.distill_parts_trained
+# Teacher, data and schedule as in the no-KD student.
+_base_ = ['./pix2pix_synthetic_4x_nokd.py', '../_base_/methods/vid.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.vid_unet_losses))
+optim_wrapper = _base_.vid_optim_wrapper  # its learnable parts train with the student

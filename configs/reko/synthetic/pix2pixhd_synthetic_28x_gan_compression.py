@@ -1,8 +1,6 @@
 # GAN Compression's distillation (Li, Lin et al., CVPR 2020) on the quick-start Pix2PixHD student
 # on the synthetic set.
-# Teacher, data and schedule as in pix2pixhd_synthetic_28x.py (ReKo), whose distillation it
-# replaces.
-_base_ = ['./pix2pixhd_synthetic_28x.py', '../_base_/methods/gan_compression.py']
-model = dict(distill=dict(_delete_=True, losses=_base_.gan_compression_hd_losses))
-# The adapters (and loss parameters) train with the student.
-optim_wrapper = _base_.distill_parts_trained
+# Teacher, data and schedule as in the no-KD student.
+_base_ = ['./pix2pixhd_synthetic_28x_nokd.py', '../_base_/methods/gan_compression.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.gan_compression_hd_losses))
+optim_wrapper = _base_.gan_compression_optim_wrapper  # its learnable parts train with the student

@@ -1,10 +1,7 @@
 # GCC's texture and content distillation (Li et al., NeurIPS 2021) on the quick-start Pix2PixHD
 # student on the synthetic set.
-# Teacher, data and schedule as in pix2pixhd_synthetic_28x.py (ReKo), whose distillation it
-# replaces.
-_base_ = ['./pix2pixhd_synthetic_28x.py', '../_base_/methods/gcc.py']
-model = dict(distill=dict(_delete_=True,
-                          losses=_base_.gcc_hd_losses,
-                          feature_nets=_base_.gcc_hd_feature_nets))
-# The adapters (and loss parameters) train with the student.
-optim_wrapper = _base_.distill_parts_trained
+# Teacher, data and schedule as in the no-KD student.
+_base_ = ['./pix2pixhd_synthetic_28x_nokd.py', '../_base_/methods/gcc.py']
+model = dict(_base_.teacher_student, distill=dict(losses=_base_.gcc_hd_losses,
+                  feature_nets=_base_.gcc_hd_feature_nets))
+optim_wrapper = _base_.gcc_optim_wrapper  # its learnable parts train with the student

@@ -1,8 +1,12 @@
 # ReKo + GCC's losses (the paper's 'Ours + Li et al.', Table 2) on the quick-start Pix2PixHD
 # student on the synthetic set.
-# ReKo as in pix2pixhd_synthetic_28x.py, with these terms added (each logged as
-# loss_<term>_<domain>).
-_base_ = ['./pix2pixhd_synthetic_28x.py', '../_base_/methods/gcc.py']
-model = dict(distill=dict(losses=_base_.gcc_hd_losses, feature_nets=_base_.gcc_hd_feature_nets))
-# The adapters (and loss parameters) train with the student.
-optim_wrapper = _base_.distill_parts_trained
+# ReKo as in the ReKo config, with these terms added (each logged as loss_<term>_<domain>).
+_base_ = ['./pix2pixhd_synthetic_28x_nokd.py', '../_base_/methods/reko.py',
+          '../_base_/methods/gcc.py']
+model = dict(
+    _base_.teacher_student,
+    distill=dict(losses=dict(reko=dict(_base_.reko_hd_losses.reko,
+                                       loss=dict(_base_.reko_loss, num_regions=16)),
+                             **_base_.gcc_hd_losses),
+                 feature_nets=_base_.gcc_hd_feature_nets))
+optim_wrapper = _base_.gcc_optim_wrapper  # its learnable parts train with the student

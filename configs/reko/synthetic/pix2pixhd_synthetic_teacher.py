@@ -7,3 +7,10 @@ model = dict(
     generator=dict(_base_.hd_generator, _delete_=True, base_channels=32),
     discriminator=dict(_base_.hd_discriminator, _delete_=True, base_channels=16),
     loss_config=dict(_base_.hd_loss_config, _delete_=True))
+
+# How a student distils from this teacher (the methods' configs use it):
+teacher_student = dict(
+    type='TeacherStudentGAN',
+    student_type='Pix2PixHD',
+    teacher=dict(generator=dict(base_channels=32),
+                 ckpt='work_dirs/pix2pixhd_synthetic_teacher/iter_300.pth'))

@@ -5,5 +5,4 @@
 _base_ = ['./vintagify_7x_nokd.py', '../_base_/methods/omgd.py']
 model = dict(distill=dict(losses=_base_.omgd_resnet_losses,
                           feature_nets=_base_.omgd_feature_nets))
-# The adapters train with the student.
-optim_wrapper = _base_.distill_parts_trained
+optim_wrapper = _base_.omgd_optim_wrapper  # its learnable parts train with the student

@@ -12,13 +12,17 @@ A distillation is a set of named *terms*::
         feature_nets=dict(vgg=dict(type='FrozenVGG16', weights='vgg16.pth')),
         probe_size=64)
 
-The older form ``distill=dict(layers=[...], loss=dict(...))`` (one loss for every tap) is the
-term ``reko`` (or the loss's name for another loss type); it may sit beside ``losses``, as in the
-ReKo + OMGD configs. A term set to ``None`` is off.
+The older form ``distill=dict(layers=[...], loss=dict(...))`` (one loss for every tap) is still
+read, with a warning, as the term ``reko`` (or the loss's name for another loss type); the
+shipped configs write ``losses=dict(reko=dict(inputs=dict(layers=[...]), loss=...))``
+(``configs/reko/_base_/methods/reko.py``). A term set to ``None`` is off.
 """
 import copy
+import logging
 import re
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
+
+from mmengine.logging import print_log
 
 DISTILL_KEYS = ('type', 'layers', 'loss', 'losses', 'feature_nets', 'probe_size', 'recorder')
 TERM_KEYS = ('inputs', 'connector', 'loss', 'reduce')
@@ -85,6 +89,11 @@ def normalise(distill: dict, allow_empty: bool = False) -> dict:
     losses = {k: v for k, v in losses.items() if v is not None}
     legacy = distill.pop('loss', None)
     if legacy is not None:
+        if isinstance(legacy, dict) and 'type' not in legacy and 'reko' in losses:
+            keys = ' '.join(f'model.distill.losses.reko.loss.{k}={v!r}' for k, v in legacy.items())
+            raise ValueError(
+                f'model.distill.loss={legacy!r} sets keys of the older form of the ReKo term; '
+                f'in this config it is model.distill.losses.reko. Write: --cfg-options {keys}')
         if not isinstance(legacy, dict) or 'type' not in legacy:
             raise ValueError("model.distill.loss must be a loss config with a 'type', got "
                              f'{legacy!r}')
@@ -93,6 +102,10 @@ def normalise(distill: dict, allow_empty: bool = False) -> dict:
             raise ValueError(
                 f'model.distill has both loss={legacy["type"]} and losses.{name}: the older '
                 f"'loss' key is the term '{name}'. Keep one of them.")
+        print_log(f'model.distill.loss (with model.distill.layers) is the older form of the term '
+                  f"'{name}': it is read as model.distill.losses.{name} = dict(loss=..., "
+                  f"inputs=dict(layers=...)), the form to write from now on (see docs/reko.md).",
+                  logger='current', level=logging.WARNING)
         losses = {name: dict(loss=legacy), **losses}
     if not losses and not allow_empty:
         raise ValueError('model.distill has no terms (no loss, and losses is empty): that is the '

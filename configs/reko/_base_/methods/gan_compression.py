@@ -15,3 +15,5 @@ gan_compression_hd_losses = dict(gan_compression=dict(
     inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
     connector=dict(type='Conv1x1Connector', bias=True, init_std=0.02),
     loss=dict(type='FeatureMSELoss', loss_weight=1.0)))
+# Its learnable parts (connectors, loss parameters) train with the student.
+gan_compression_optim_wrapper = _base_.distill_parts_trained

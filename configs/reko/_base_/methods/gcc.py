@@ -47,3 +47,5 @@ gcc_hd_losses = dict(
                     loss=dict(type='GramLoss', sqrt=True, loss_weight=1e4)),
     gcc_d_content=dict(inputs=_teacher_d_hd, reduce='sum',
                        loss=dict(type='ContentLoss', sqrt=True, loss_weight=50.0)))
+# Its learnable parts (connectors, loss parameters) train with the student.
+gcc_optim_wrapper = _base_.distill_parts_trained

@@ -3,3 +3,5 @@
 # term on CycleGAN (see docs/methods.md).
 hinton_losses = dict(
     hinton=dict(inputs='images', loss=dict(type='OutputL1Loss', loss_weight=10.0)))
+# the same term for every generator
+hinton_resnet_losses = hinton_unet_losses = hinton_hd_losses = hinton_losses

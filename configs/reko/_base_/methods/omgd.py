@@ -32,3 +32,5 @@ omgd_hd_losses = dict(
     omgd_cd=dict(inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
                  connector=dict(type='ConvBNReLUConnector'),
                  loss=dict(type='ChannelDistillLoss', loss_weight=100.0)))
+# Its learnable parts (connectors, loss parameters) train with the student.
+omgd_optim_wrapper = _base_.distill_parts_trained

@@ -13,3 +13,5 @@ vid_hd_losses = dict(vid=dict(
     inputs=dict(layers=_base_.kd_hd_points), reduce='sum',
     connector=dict(type='VIDRegressor'),
     loss=dict(type='VIDLoss', init_pred_var=5.0, loss_weight=1.0)))
+# Its learnable parts (connectors, loss parameters) train with the student.
+vid_optim_wrapper = _base_.distill_parts_trained
