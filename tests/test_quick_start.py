@@ -22,7 +22,7 @@ def test_quick_start_prints_the_table_and_what_it_says_is_true(tmp_path):
     assert proc.returncode == 0, out[-4000:]
     assert re.search(r'^Teacher: object PSNR [\d.]+ dB', out, re.M), out
     for arm in ('nokd', 'reko'):
-        assert re.search(rf'^\| {arm} \| [\d.]+ \+- [\d.]+ \|', out, re.M), out
+        assert re.search(rf'^\| {arm} \| [\d.]+ \|', out, re.M), out  # one run: no std
     paths = dict(re.findall(r'^  (student checkpoint|teacher checkpoint|sample grid|'
                             r'attention \+ regions) *: (\S+)', out, re.M))
     assert len(paths) == 4, out

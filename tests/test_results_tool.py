@@ -1,10 +1,10 @@
-"""tools/benchmarks/reko_results.py: the arms share one budget, the whole pipeline runs end to
-end on a tiny paired set, and a rerun reuses what is finished."""
+"""tools/benchmarks/reko_results.py end to end on a tiny paired set (its logic is tested
+in-process in test_benchmarks.py): a rerun reuses what is finished, a partial run is resumed, a
+work dir of another budget is refused."""
 import glob
 import json
 import os.path as osp
 import re
-import shlex
 
 import cv2
 
@@ -13,43 +13,6 @@ from conftest import run_tool
 TOOL = 'tools/benchmarks/reko_results.py'
 TINY = ['--size', '64', '--teacher-iters', '2', '--student-iters', '2', '--eval-interval', '2',
         '--eval-images', '4']
-
-
-def budget_body(path):
-    """The generated child config without its ``_base_`` line."""
-    return [line for line in open(path) if not line.startswith('_base_')]
-
-
-def test_dry_run_arms_differ_only_in_distillation(synthetic_paired, tmp_path):
-    work = tmp_path / 'dry'
-    out = run_tool([TOOL, 'facades', '--data-root', synthetic_paired, '--work-dir', str(work),
-                    '--seeds', '0', '1', '--ablation', '--dry-run'] + TINY).stdout
-    arms = ['teacher_seed0'] + [f'{a}_seed{s}' for s in (0, 1)
-                                for a in ('nokd', 'reko', 'all_regions', 'l2_crucial')]
-    assert sorted(p.name for p in work.iterdir()) == sorted(arms)
-    reference = budget_body(work / 'teacher_seed0' / 'budget_cfg.py')
-    assert any('max_iters=2' in line for line in reference)
-    for arm in arms:
-        assert budget_body(work / arm / 'budget_cfg.py') == reference, arm
-        assert not (work / arm / 'train.log').exists()  # a dry run trains nothing
-    trains = [line for line in out.splitlines() if 'tools/train.py' in line]
-    assert len(trains) == len(arms)
-    for line in trains:
-        arm = re.search(r'/(\w+)_seed\d/budget_cfg.py', line).group(1)
-        line = ' '.join(shlex.split(line))  # the printed line is shell-quoted
-        distilled = arm not in ('teacher', 'nokd')
-        assert ('model.teacher.ckpt=' in line) == distilled, line
-        assert ("region_selector='all'" in line) == (arm == 'all_regions'), line
-        assert ('contrastive=False' in line) == (arm == 'l2_crucial'), line
-
-
-def test_missing_data_root_is_named(tmp_path):
-    missing = tmp_path / 'no_such_facades'
-    proc = run_tool([TOOL, 'facades', '--data-root', str(missing), '--work-dir',
-                     str(tmp_path / 'w')], check=False)
-    assert proc.returncode != 0
-    assert str(missing) in proc.stdout
-    assert not (tmp_path / 'w').exists()
 
 
 def test_three_arms_end_to_end_then_rerun_reuses_them(synthetic_paired, tmp_path):
@@ -66,10 +29,10 @@ def test_three_arms_end_to_end_then_rerun_reuses_them(synthetic_paired, tmp_path
         assert osp.basename(r['ckpt']) == 'iter_2.pth'
     table = open(work / 'results.md').read()
     # the ReKo student was distilled from this run's teacher checkpoint, the plain one not
-    teacher = f"model.teacher.ckpt={work / 'teacher_seed0' / 'iter_2.pth'}"
-    assert [line for line in table.splitlines() if teacher in line and 'train.py' in line] == \
-        [line for line in table.splitlines() if 'reko_seed0/budget_cfg.py' in line
-         and 'train.py' in line]
+    from mmengine.config import Config
+    reko = Config.fromfile(str(work / 'reko_seed0' / 'budget_cfg.py')).model
+    assert reko.teacher.ckpt == str(work / 'teacher_seed0' / 'iter_2.pth')
+    assert 'teacher' not in Config.fromfile(str(work / 'nokd_seed0' / 'budget_cfg.py')).model
     for name in ('teacher (1 run)', 'student, no KD (1 run)', 'student, ReKo (1 run)'):
         assert name in table
     assert table.count('tools/train.py') == 3 and table.count('tools/test.py') == 3
@@ -86,7 +49,7 @@ def test_three_arms_end_to_end_then_rerun_reuses_them(synthetic_paired, tmp_path
     stamp = ckpt.stat().st_mtime_ns
     out = run_tool(args).stdout
     assert '$ ' not in out  # nothing trained or tested again
-    assert out.count('done before, not repeated') == 6
+    assert out.count('done before, not repeated') == 3
     assert ckpt.stat().st_mtime_ns == stamp
     assert open(work / 'results.md').read().count('tools/train.py') == 3
 
@@ -102,7 +65,7 @@ def test_three_arms_end_to_end_then_rerun_reuses_them(synthetic_paired, tmp_path
     resumed = [line for line in out.splitlines() if line.startswith('$ ') and 'train.py' in line]
     assert len(resumed) == 1 and 'reko_seed0' in resumed[0] and '--resume' in resumed[0]
     assert torch.load(ckpt, weights_only=False)['meta']['iter'] == 2
-    assert out.count('done before, not repeated') == 4  # teacher and no-KD, trained and scored
+    assert out.count('done before, not repeated') == 2  # teacher and no-KD, trained and scored
 
     # a work dir of another budget is neither reused nor overwritten
     stamp = ckpt.stat().st_mtime_ns

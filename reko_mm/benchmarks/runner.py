@@ -1,0 +1,142 @@
+"""Training and scoring runs of a benchmark: one process each, reused when finished, resumed when
+partial, refused when a work dir holds a run of another config."""
+import glob
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, List, Optional, Sequence
+
+from .arms import PARSE_LOCK, ROOT, BenchmarkError
+
+REUSED = 'done before, not repeated'
+
+
+def val_curve(work_dir: str) -> List[tuple]:
+    """``[(iteration, {metric: value})]`` of the validations during training (mmengine's
+    ``scalars.json``; a metric is a key with a ``/``, e.g. ``GT/psnr_obj``, ``FID-Full/fid``)."""
+    curve = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        for line in open(path):
+            rec = json.loads(line)
+            vals = {k: v for k, v in rec.items() if '/' in k}
+            if vals:
+                curve.append((rec['step'], vals))
+    return curve
+
+
+class RunQueue:
+    """Runs ``tools/train.py`` / ``tools/test.py`` in subprocesses, ``jobs`` at a time with
+    ``threads`` each, and prints every command, so a benchmark's results list how each number
+    was made.
+
+    Args:
+        dry_run (bool): print the commands, run nothing.
+        jobs (int): runs at a time (:meth:`map`).
+        threads (int): threads per run (``OMP_NUM_THREADS``).
+        log (callable): where progress lines go.
+    """
+
+    def __init__(self, dry_run: bool = False, jobs: int = 1, threads: int = 1,
+                 log: Callable[[str], None] = lambda s: print(s, flush=True)):
+        self.dry_run = dry_run
+        self.jobs = jobs
+        self.threads = threads
+        self.log = log
+        self.commands: List[str] = []
+
+    def call(self, cmd: Sequence[str], log_path: str, threads: Optional[int] = None) -> None:
+        """Run ``cmd`` in the repository with its output in ``log_path``; raise on failure."""
+        line = ' '.join(shlex.quote(c) for c in cmd)
+        self.commands.append(line)
+        self.log(f'$ {line}')
+        if self.dry_run:
+            return
+        threads = str(threads or self.threads)
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        t0 = time.time()
+        with open(log_path, 'w') as f:
+            proc = subprocess.run(list(cmd), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
+                                  env=env)
+        if proc.returncode:
+            raise BenchmarkError(f'failed ({proc.returncode}) after {time.time() - t0:.0f} s; '
+                                 f'log: {log_path}')
+        self.log(f'  done in {time.time() - t0:.0f} s: {log_path}')
+
+    def train_and_test(self, work: str, cfg: str, iters: Optional[int], best: bool = False,
+                       threads: Optional[int] = None) -> dict:
+        """Train ``cfg`` in ``work`` (unless done), then score its checkpoint on the test set.
+
+        Args:
+            work (str): the run's work dir.
+            cfg (str): its config file.
+            iters (int, optional): the iterations of a finished run (None: any).
+            best (bool): early stopping decides when it is done (a teacher); its best
+                validation checkpoint is scored.
+            threads (int, optional): threads for the training (default: ``threads``).
+
+        Returns:
+            dict: ``work``, ``cfg``, ``ckpt``, ``metrics`` (the test metrics), ``curve``, and
+            ``commands`` (those that made it; listed again, as reused, when it is reused).
+        """
+        from ..utils import StaleRunError, last_ckpt, run_state
+        result = osp.join(work, 'result.json')
+        try:
+            with PARSE_LOCK:
+                state, ckpt = run_state(work, cfg, [], None if best else iters)
+        except StaleRunError as err:
+            raise BenchmarkError(str(err)) from None
+        done_marker = osp.join(work, 'train_done')
+        if best and state == 'done' and not osp.exists(done_marker):
+            state = 'partial'  # early stopping decides when a teacher is done
+        if state == 'done' and osp.exists(result) and \
+                osp.getmtime(result) >= osp.getmtime(ckpt):
+            run = json.load(open(result))
+            self.commands += [f'# reused: {c}' for c in run.get('commands', [work])]
+            self.log(f'{REUSED}: {work}')
+            return run
+        first = len(self.commands)
+        if state != 'done':
+            resume = ['--resume'] if state == 'partial' else []
+            self.call([sys.executable, 'tools/train.py', cfg, '--work-dir', work] + resume,
+                      osp.join(work, 'train.log'), threads=threads)
+            if not self.dry_run:
+                open(done_marker, 'w').close()
+        if self.dry_run:
+            return dict(work=work, cfg=cfg, ckpt=osp.join(work, '<its checkpoint>.pth'),
+                        metrics={}, curve=[])
+        best_ckpts = sorted(glob.glob(osp.join(work, 'best_*.pth'))) if best else []
+        ckpt = best_ckpts[-1] if best_ckpts else last_ckpt(work)
+        out = osp.join(work, 'test_metrics.json')
+        self.call([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir',
+                   osp.join(work, 'test'), '--out', out], osp.join(work, 'test.log'))
+        run = dict(work=work, cfg=cfg, ckpt=ckpt, metrics=json.load(open(out)),
+                   curve=val_curve(work), commands=self.commands[first:])
+        with open(result, 'w') as f:
+            json.dump(run, f, indent=1)
+        return run
+
+    def map(self, fn: Callable, items: Sequence, name: Callable = str) -> list:
+        """``[fn(item)]``, ``jobs`` at a time, with a progress line (elapsed time and an ETA
+        from the runs done so far) after each."""
+        items = list(items)
+        done, t0, lock = [0], time.time(), threading.Lock()
+
+        def one(item):
+            out = fn(item)
+            with lock:
+                done[0] += 1
+                elapsed = time.time() - t0
+                eta = elapsed / done[0] * (len(items) - done[0])
+                self.log(f'[{done[0]}/{len(items)}] {name(item)}: elapsed {elapsed / 60:.1f} '
+                         f'min, ETA {eta / 60:.1f} min')
+            return out
+        if self.jobs <= 1:
+            return [one(i) for i in items]
+        with ThreadPoolExecutor(self.jobs) as pool:
+            return list(pool.map(one, items))
