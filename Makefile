@@ -1,15 +1,18 @@
 # reko-mm: the two quick-start commands and their building blocks.
 #   make demo   set up, then train a teacher and distil a ReKo student on generated data
-#   make test   set up, then run the whole test suite
+#   make test   set up, then lint (ruff, ruff.toml) and run the whole test suite
 export REKO_VENV ?= $(CURDIR)/.venv
 PY := $(REKO_VENV)/bin/python
 
-.PHONY: setup demo test
+.PHONY: setup demo lint test
 setup:
 	bash tools/setup_env.sh
 
 demo: setup
 	bash tools/quick_start.sh
 
-test: setup
+lint: setup
+	$(PY) -m ruff check .
+
+test: setup lint
 	$(PY) -m pytest tests -q -p no:cacheprovider

@@ -8,7 +8,6 @@ import torch
 from mmengine.config import Config
 
 import reko_mm  # noqa: F401
-from mmagic.registry import MODELS
 from mmengine.registry import init_default_scope
 
 from conftest import ROOT

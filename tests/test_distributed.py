@@ -35,8 +35,9 @@ def dist_train(config, work_dir, options, nproc=2, check=True, extra_args=()):
     env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable, OMP_NUM_THREADS='1',
                PYTHONPATH=TESTS + os.pathsep + os.environ.get('PYTHONPATH', ''))
     proc = subprocess.run(['bash', 'tools/dist_train.sh', wrapper, str(nproc), '--work-dir',
-                           work_dir] + list(extra_args) + ['--cfg-options'] + FAST + list(options), cwd=ROOT, env=env,
-                          timeout=900, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                           work_dir] + list(extra_args) + ['--cfg-options'] + FAST +
+                          list(options), cwd=ROOT, env=env, timeout=900,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if check:
         assert proc.returncode == 0, proc.stdout[-6000:]
     return proc
@@ -105,7 +106,8 @@ def test_ranks_identical_with_grad_sync(case, tmp_path, request):
 
 def test_configs_select_the_grad_sync_wrapper():
     from mmengine.config import Config
-    for name in ('cyclegan_horse2zebra_7x', 'pix2pix_facades_4x', 'synthetic/cyclegan_synthetic_7x'):
+    for name in ('cyclegan_horse2zebra_7x', 'pix2pix_facades_4x',
+                 'synthetic/cyclegan_synthetic_7x'):
         cfg = Config.fromfile(osp.join(ROOT, 'configs', 'reko', name + '.py'))
         assert cfg.model_wrapper_cfg.type == 'SeparateGradSyncDataParallel'
 

@@ -71,7 +71,8 @@ def test_vgg_loss_needs_local_weights(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'needs ImageNet VGG19 weights from a local '
                                                 r'file.*model\.loss_config\.vgg_weights'):
         small_model(vgg_loss_weight=10.0)
-    with pytest.raises(ValueError, match=r"unknown keys in Pix2PixHD loss_config: \['lambda_feat'\]"):
+    with pytest.raises(ValueError,
+                       match=r"unknown keys in Pix2PixHD loss_config: \['lambda_feat'\]"):
         small_model(lambda_feat=10.0)
     import torchvision
     features = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs['E'])

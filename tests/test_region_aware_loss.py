@@ -71,7 +71,8 @@ def test_selection_is_topk_of_teacher_attention_per_image():
     for n in range(4):
         assert set(idx[n].tolist()) == set(att[n].argsort(descending=True)[:5].tolist())
     # student_attention uses the student
-    idx_s = RegionAwareDistillLoss(6, 10, 5, region_selector='student_attention').select_regions(s, t)
+    idx_s = RegionAwareDistillLoss(6, 10, 5, region_selector='student_attention') \
+        .select_regions(s, t)
     att_s = s.abs().mean(1).flatten(1)
     assert set(idx_s[0].tolist()) == set(att_s[0].argsort(descending=True)[:5].tolist())
 

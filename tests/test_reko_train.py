@@ -4,7 +4,6 @@ import json
 import os
 import os.path as osp
 import re
-import shutil
 
 import pytest
 import torch
@@ -80,7 +79,7 @@ def test_mmagic_own_test_tool_loads_a_reko_checkpoint_cleanly(synthetic_unpaired
                     '--work-dir', str(tmp_path / 'mmagic_test'), '--cfg-options',
                     f'test_dataloader.dataset.data_root={synthetic_unpaired}',
                     'model.generator.base_channels=4', 'model.discriminator.base_channels=8',
-                    f'custom_imports.imports=[reko_mm]'],
+                    'custom_imports.imports=[reko_mm]'],
                    env=dict(PYTHONPATH=ROOT))
     assert 'FID-flat-to-striped/fid' in out.stdout, out.stdout[-3000:]
     assert not re.search(r'missing keys|unexpected key', out.stdout), out.stdout[-3000:]

@@ -329,9 +329,10 @@ def test_learnable_parts_train_with_the_student(tmp_path, distill):
 def test_trainable_parameter_without_optimizer_is_refused(tmp_path):
     ckpt, _ = teacher_ckpt(tmp_path, cyclegan_cfg(16))
     model = build(reko_cfg(cyclegan_cfg(8), ckpt, 16, distill=GAN_COMPRESSION))
-    with pytest.raises(ValueError, match=r"(?s)trainable distillation parameters with no optimizer: "
-                                         r"distill\.terms\.gan_compression\.a_0\.connector\.weight"
-                                         r".*modules=\['generators', 'distill'\]"):
+    with pytest.raises(ValueError,
+                       match=r"(?s)trainable distillation parameters with no optimizer: "
+                             r"distill\.terms\.gan_compression\.a_0\.connector\.weight"
+                             r".*modules=\['generators', 'distill'\]"):
         step(model, batch(), optims(model))
 
 
@@ -418,16 +419,21 @@ def test_unet_recorded_feature_is_not_overwritten_in_place(tmp_path):
 
 def test_errors(tmp_path):
     ckpt, _ = teacher_ckpt(tmp_path, cyclegan_cfg(16))
-    with pytest.raises(KeyError, match=r"'model\.44' is not a submodule.*Closest valid names: 'model\.4'"):
+    with pytest.raises(KeyError,
+                       match=r"'model\.44' is not a submodule.*Closest valid names: 'model\.4'"):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, layers=['model.44']))
     missing = str(tmp_path / 'nope' / 'teacher.pth')
     with pytest.raises(FileNotFoundError, match=missing):
         MODELS.build(reko_cfg(cyclegan_cfg(8), missing, 16))
-    with pytest.raises(ValueError, match=r'does not match.*shape mismatch: .*generators\.a\.model\.0\.conv\.weight \(16, 3, 7, 7\) in the checkpoint vs \(32, 3, 7, 7\) in the config'):
+    with pytest.raises(ValueError, match=r'does not match.*shape mismatch: .*generators\.a\.model'
+                                         r'\.0\.conv\.weight \(16, 3, 7, 7\) in the checkpoint vs '
+                                         r'\(32, 3, 7, 7\) in the config'):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 32))
-    with pytest.raises(ValueError, match=r"student_type='StyleGAN2' is not supported.*\['CycleGAN', 'Pix2Pix', 'Pix2PixHD'\]"):
+    with pytest.raises(ValueError, match=r"student_type='StyleGAN2' is not supported.*"
+                                         r"\['CycleGAN', 'Pix2Pix', 'Pix2PixHD'\]"):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, student_type='StyleGAN2'))
-    with pytest.raises(ValueError, match=r"student layer 'model.1'.*teacher layer 'model.4'.*same spatial size"):
+    with pytest.raises(ValueError, match=r"student layer 'model.1'.*teacher layer 'model.4'.*"
+                                         r"same spatial size"):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16,
                               layers=[dict(student='model.1', teacher='model.4')]))
     with pytest.raises(ValueError, match='model.teacher.ckpt is not set'):
@@ -436,5 +442,6 @@ def test_errors(tmp_path):
                                                      related_domains=['x', 'b']), 'other.pth')
     with pytest.raises(KeyError, match=r"no generator for domain 'a'.*\['b', 'x'\]"):
         MODELS.build(reko_cfg(cyclegan_cfg(8), other, 16))
-    with pytest.raises(ValueError, match=r"model.teacher.norm must be one of \('batch', 'running'\)"):
+    with pytest.raises(ValueError,
+                       match=r"model.teacher.norm must be one of \('batch', 'running'\)"):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, norm='eval'))

@@ -7,8 +7,8 @@
 Same interface as MMagic's tools/test.py. For a ReKo config (``TeacherStudentGAN``) the student
 alone is evaluated: the model is built as the plain MMagic CycleGAN/Pix2Pix it is, so the teacher
 checkpoint is not needed. A teacher-target config (``model.teacher.as_target``) is scored against
-the teacher's translations, so its teacher is built too (``model.teacher.ckpt``). The checkpoint is the last one you trained, not the best of a run (see
-docs/evaluation.md).
+the teacher's translations, so its teacher is built too (``model.teacher.ckpt``). The
+checkpoint is the last one you trained, not the best of a run (see docs/evaluation.md).
 
 The checkpoint is loaded strictly: every key and shape must match the config's model, or the
 tool stops (exit code 1) with the first mismatching keys and what the checkpoint seems to be
@@ -24,21 +24,19 @@ in eval mode (no dropout, running BatchNorm statistics), so compare it with anot
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-import reko_mm  # noqa: E402,F401  (registers components, applies compatibility fixes)
-import mmengine  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.dist import is_main_process  # noqa: E402
-from mmengine.hooks import Hook  # noqa: E402
-from mmengine.model import is_model_wrapper  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-from mmagic.utils import print_colored_log  # noqa: E402
+import reko_mm  # noqa: F401  (registers components, applies compatibility fixes)
+import mmengine
+from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from mmagic.utils import print_colored_log
 
-from reko_mm.models import evaluation_config  # noqa: E402
-from reko_mm.utils import check_data_roots, close_process_group, load_state_strict  # noqa: E402
+from reko_mm.models import evaluation_config
+from reko_mm.utils import check_data_roots, close_process_group, load_state_strict
 
 
 def parse_args():

@@ -14,18 +14,16 @@ on a GPU by default, bfloat16 on a CPU); --amp-dtype picks the type.
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-import reko_mm  # noqa: E402,F401  (registers components, applies compatibility fixes)
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-from mmagic.utils import print_colored_log  # noqa: E402
+import reko_mm  # noqa: F401  (registers components, applies compatibility fixes)
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+from mmagic.utils import print_colored_log
 
-from reko_mm.analysis import generators_of  # noqa: E402
-from reko_mm.engine import AMP_DTYPES, add_checkpoint_hooks, enable_amp  # noqa: E402
-from reko_mm.utils import (check_data_roots, check_input_sizes, check_work_dir,  # noqa: E402
+from reko_mm.analysis import generators_of
+from reko_mm.engine import AMP_DTYPES, add_checkpoint_hooks, enable_amp
+from reko_mm.utils import (check_data_roots, check_input_sizes, check_work_dir,
                            close_process_group)
 
 

@@ -1,4 +1,5 @@
-# Teacher: pix2pixHD (Wang et al., CVPR 2018) on edges2shoes at 256x256: its global generator (ngf 64,
+# Teacher: pix2pixHD (Wang et al., CVPR 2018) on edges2shoes at 256x256: its global generator
+# (ngf 64,
 # 45.59 M parameters) and 3-scale discriminator, LSGAN + feature matching (weight 10), in MMagic
 # form (_base_/pix2pixhd_model.py): the data, schedule, evaluation and checkpoints of MMagic's
 # Pix2Pix edges2shoes config. The VGG loss is off (it needs local VGG19 weights:

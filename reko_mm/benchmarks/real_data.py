@@ -27,11 +27,11 @@ DATASETS = {
     'facades_hd': dict(kind='pix2pixhd', arch='hd', teacher='pix2pixhd_facades_teacher.py',
                        nokd='pix2pixhd_facades_28x_nokd.py', map_stride=8,
                        metrics=[('FID-Full', 'KID-Full', 'photo', 106, 106)]),
-    'apple2orange': dict(kind='cyclegan', arch='resnet', teacher='cyclegan_apple2orange_teacher.py',
-                         nokd='cyclegan_apple2orange_7x_nokd.py',
-                         metrics=[('FID-apple-to-orange', 'KID-apple-to-orange', 'orange', 266, 248),
-                                  ('FID-orange-to-apple', 'KID-orange-to-apple', 'apple', 248,
-                                   266)]),
+    'apple2orange': dict(
+        kind='cyclegan', arch='resnet', teacher='cyclegan_apple2orange_teacher.py',
+        nokd='cyclegan_apple2orange_7x_nokd.py',
+        metrics=[('FID-apple-to-orange', 'KID-apple-to-orange', 'orange', 266, 248),
+                 ('FID-orange-to-apple', 'KID-orange-to-apple', 'apple', 248, 266)]),
 }
 ARM_NAMES = {'teacher': 'teacher', 'nokd': 'student, no KD', 'reko': 'student, ReKo',
              **{a: label for a, (label, _) in ABLATIONS.items()}}

@@ -1,18 +1,22 @@
 """Student export (plain checkpoint, ONNX, TorchScript, OpenVINO IR, int8 ONNX), the CPU
-runtimes that run the exported generators, an exact rewrite that speeds them up, and profiles."""
-from .export import (export_onnx, export_student, export_torchscript, freeze_torchscript,
-                     generator_domains, load_cfg, load_student, max_abs_diff, onnx_outputs,
-                     real_inputs, save_plain_checkpoint, torchscript_outputs)
-from .runtimes import (FILE_RUNTIMES, REDUCED_PRECISION, RUNTIMES, ExportedGenerator,
-                       file_runner, openvino_compiled, ort_session, quantize_int8,
-                       runtime_available, runtime_for_file, save_openvino_ir)
+runtimes that run the exported generators, their timing (one runner per runtime, one timer),
+an exact rewrite that speeds them up, and profiles."""
+from .export import (FORMATS, export_onnx, export_student, export_torchscript,
+                     freeze_torchscript, generator_domains, load_cfg, load_student, max_abs_diff,
+                     plan_export, real_inputs, save_plain_checkpoint, verify_formats,
+                     write_formats)
+from .latency import compare_latency, make_runner, median_times, select_fastest
+from .runtimes import (FILE_RUNTIMES, FORMAT_RUNTIMES, REDUCED_PRECISION, RUNTIME_FORMATS,
+                       RUNTIMES, ExportedGenerator, file_runner, openvino_compiled, ort_session,
+                       quantize_int8, runtime_available, runtime_for_file, save_openvino_ir)
 from .rewrite import RowSplitConv2d, split_narrow_convs
 
 __all__ = [
-    'export_onnx', 'export_student', 'export_torchscript', 'freeze_torchscript',
-    'generator_domains', 'load_cfg', 'load_student', 'max_abs_diff', 'onnx_outputs',
-    'real_inputs', 'save_plain_checkpoint', 'torchscript_outputs', 'FILE_RUNTIMES',
-    'REDUCED_PRECISION', 'RUNTIMES', 'ExportedGenerator', 'file_runner', 'openvino_compiled',
-    'ort_session', 'quantize_int8', 'runtime_available', 'runtime_for_file', 'save_openvino_ir',
-    'RowSplitConv2d', 'split_narrow_convs'
+    'FORMATS', 'export_onnx', 'export_student', 'export_torchscript', 'freeze_torchscript',
+    'generator_domains', 'load_cfg', 'load_student', 'max_abs_diff', 'plan_export',
+    'real_inputs', 'save_plain_checkpoint', 'verify_formats', 'write_formats',
+    'compare_latency', 'make_runner', 'median_times', 'select_fastest', 'FILE_RUNTIMES',
+    'FORMAT_RUNTIMES', 'REDUCED_PRECISION', 'RUNTIME_FORMATS', 'RUNTIMES', 'ExportedGenerator',
+    'file_runner', 'openvino_compiled', 'ort_session', 'quantize_int8', 'runtime_available',
+    'runtime_for_file', 'save_openvino_ir', 'RowSplitConv2d', 'split_narrow_convs'
 ]

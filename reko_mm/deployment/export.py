@@ -7,7 +7,7 @@ Pix2Pix configs that is BGR: ``LoadImageFromFile`` reads OpenCV's BGR and their
 """
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -105,83 +105,103 @@ def export_torchscript(generator: nn.Module, example: torch.Tensor, path: str) -
     return path
 
 
-def onnx_outputs(path: str, inputs: torch.Tensor) -> np.ndarray:
-    import onnxruntime as ort
-    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
-    return session.run(None, {'input': inputs.numpy()})[0]
-
-
-def torchscript_outputs(path: str, inputs: torch.Tensor) -> np.ndarray:
-    with torch.no_grad():
-        return torch.jit.load(path, map_location='cpu')(inputs).numpy()
-
-
 def max_abs_diff(a, b) -> float:
     return float(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)).max())
 
 
 FORMATS = {'onnx': '.onnx', 'torchscript': '.pt', 'openvino': '.xml',
            'onnx-int8': '_int8.onnx'}
-# what runs each format when the fastest form is measured
-FORMAT_RUNTIMES = {'onnx': ['onnxruntime', 'onnxruntime-tuned'], 'torchscript': ['torchscript'],
-                   'openvino': ['openvino'], 'onnx-int8': ['onnxruntime-int8', 'openvino-int8']}
 
 
-def time_file(path: str, runtime: str, x: torch.Tensor, threads: int, warmup: int = 3,
-              repeats: int = 10) -> float:
-    """Median ms per call of an exported file in ``runtime``."""
-    import statistics
-    import time
-
-    from .runtimes import file_runner
-    run = file_runner(path, runtime, threads)
-    feed = x.numpy()
-    for _ in range(warmup):
-        run(feed)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run(feed)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
-
-
-def export_forms(generator: nn.Module, graph: Optional[str], label: str, stem: str,
-                 made: List[str],
-                 example: torch.Tensor, inputs: torch.Tensor, reference: np.ndarray, tmp: str,
-                 opset: int, fastest: bool, report: dict, log, calibration) -> Dict[str, tuple]:
-    """Write ``generator`` in each format of ``made`` at ``stem`` + suffix, run each on
-    ``inputs`` and compare with ``reference``. Returns ``{format: (path, entry)}``."""
-    from .runtimes import file_runner, quantize_int8, save_openvino_ir
-    onnx_path = stem + '.onnx' if 'onnx' in made else osp.join(tmp, 'for_derived.onnx')
-    if {'onnx', 'openvino', 'onnx-int8'} & set(made):
-        export_onnx(generator, example, onnx_path, opset)
+def write_formats(generator: nn.Module, example: torch.Tensor, stem: str, formats, opset: int = 17,
+                  dynamic: bool = True, calibration: Optional[Callable[[], list]] = None,
+                  scratch: Optional[str] = None) -> Dict[str, str]:
+    """Write ``generator`` as each of ``formats`` at ``stem`` + its suffix: ONNX first, then the
+    forms made from it (OpenVINO IR, int8 ONNX calibrated on ``calibration()`` images), and
+    TorchScript. The ONNX graph of a derived form lives in ``scratch`` when ONNX itself is not
+    asked for. Returns ``{format: path}``."""
+    from .runtimes import quantize_int8, save_openvino_ir
+    formats = list(formats)
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f'unknown formats {sorted(unknown)}; choose from {", ".join(FORMATS)}')
     files = {}
-    for fmt in made:
-        path = stem + FORMATS[fmt]
-        if fmt == 'onnx':
-            out = onnx_outputs(path, inputs)
-        elif fmt == 'torchscript':
-            export_torchscript(generator, example, path)
-            out = torchscript_outputs(path, inputs)
-        elif fmt == 'openvino':
-            save_openvino_ir(onnx_path, path)
-            out = file_runner(path, 'openvino')(inputs.numpy())
+    if {'onnx', 'openvino', 'onnx-int8'} & set(formats):
+        onnx_path = stem + '.onnx' if 'onnx' in formats or scratch is None else \
+            osp.join(scratch, osp.basename(stem) + '.onnx')
+        export_onnx(generator, example, onnx_path, opset, dynamic=dynamic)
+        if 'onnx' in formats:
+            files['onnx'] = onnx_path
+        if 'openvino' in formats:
+            files['openvino'] = save_openvino_ir(onnx_path, stem + FORMATS['openvino'])
+        if 'onnx-int8' in formats:
+            if calibration is None:
+                raise ValueError('onnx-int8 needs calibration images')
+            files['onnx-int8'] = quantize_int8(onnx_path, stem + FORMATS['onnx-int8'],
+                                               calibration())
+    if 'torchscript' in formats:
+        files['torchscript'] = export_torchscript(generator, example,
+                                                  stem + FORMATS['torchscript'])
+    return {f: files[f] for f in formats}
+
+
+def verify_formats(files: Dict[str, str], inputs: torch.Tensor,
+                   reference: np.ndarray) -> Dict[str, float]:
+    """Max abs difference of each exported file (run by its format's first runtime) to the
+    PyTorch ``reference`` output on ``inputs``."""
+    from .runtimes import FORMAT_RUNTIMES, file_runner
+    return {fmt: max_abs_diff(file_runner(path, FORMAT_RUNTIMES[fmt][0])(inputs.numpy()),
+                              reference) for fmt, path in files.items()}
+
+
+def plan_export(cfg, model: nn.Module, name: str, out_dir: str, formats, allow_int8: bool,
+                split_narrow: bool, overwrite: bool) -> dict:
+    """What an export will write, checked before anything is: the formats, the generators'
+    graphs and every output path. Refuses unknown formats, ``split_narrow`` where it would do
+    nothing or with ``fastest``, and files that exist (unless ``overwrite``)."""
+    from .rewrite import split_narrow_convs
+    from .runtimes import FORMAT_RUNTIMES, runtime_available
+    unknown = set(formats) - {'pth', 'fastest'} - set(FORMATS)
+    if unknown:
+        raise ValueError(f'unknown formats {sorted(unknown)}; choose from pth, '
+                         f'{", ".join(FORMATS)}, fastest')
+    fastest = 'fastest' in formats
+    made = [f for f in FORMATS if f in formats]
+    if fastest:
+        made = [f for f in FORMATS if (f != 'onnx-int8' or allow_int8) and
+                runtime_available(FORMAT_RUNTIMES[f][0]) is None]
+    if split_narrow and fastest:
+        raise ValueError('split_narrow applies to explicit formats: --formats fastest '
+                         'already times the plain and the rewritten graph')
+    domains = generator_domains(model)
+    graphs, plain = {}, []
+    for target in domains:
+        generator = model._get_target_generator(target).eval()
+        split, names = split_narrow_convs(generator)
+        if not names:
+            plain.append(target)
+        if fastest and names:
+            graphs[target] = {'plain': generator, 'split-narrow': split}
+        elif split_narrow:
+            graphs[target] = {'split-narrow': split}
         else:
-            quantize_int8(onnx_path, path, [calibration()])
-            out = file_runner(path, 'onnxruntime-int8')(inputs.numpy())
-        diff = max_abs_diff(out, reference)
-        entry = dict(max_abs_diff=diff, images=len(inputs), int8=fmt == 'onnx-int8')
-        if graph:
-            entry['graph'] = graph
-        if not fastest:
-            report[path] = entry
-        log(f'{fmt:11s} {label}{" (" + graph + " graph)" if graph else ""}: {path}  '
-            f'max abs difference vs PyTorch on {len(inputs)} real test images: {diff:.3g}' +
-            (' (int8: check its metric with tools/test.py --exported)'
-             if fmt == 'onnx-int8' else ''))
-        files[fmt] = (path, entry)
-    return files
+            graphs[target] = {'plain': generator}
+    if split_narrow and plain:
+        raise ValueError(f'split_narrow: the generator(s) to {plain} have no convolution with '
+                         'at most 4 outputs to rewrite (a UNet ends in a transposed '
+                         'convolution); export without it')
+    outputs = [osp.join(out_dir, f'{name}.pth')] if 'pth' in formats else []
+    if fastest:
+        outputs.append(osp.join(out_dir, f'{name}_deploy.json'))
+    else:
+        outputs += [osp.join(out_dir, f'{name}_{source}2{target}{FORMATS[f]}')
+                    for target, source in domains.items() for f in made]
+    existing = [p for p in outputs if osp.exists(p)]
+    if existing and not overwrite:
+        raise FileExistsError(f'would overwrite {existing}; choose another --out-dir or pass '
+                              '--overwrite')
+    return dict(formats=made, fastest=fastest, pth='pth' in formats, domains=domains,
+                graphs=graphs, outputs=outputs)
 
 
 def export_student(config: str, checkpoint: str, out_dir: str,
@@ -201,93 +221,64 @@ def export_student(config: str, checkpoint: str, out_dir: str,
     images' size; the fastest is written, with ``<name>_deploy.json`` saying which runtime and
     what was measured; it tries the plain graph and, where the generator has a narrow
     convolution, the exactly rewritten one (``split_narrow_convs``). ``split_narrow`` exports the
-    rewritten graph in the other formats. Existing files are left alone unless ``overwrite``."""
+    rewritten graph in the other formats. Existing files are left alone unless ``overwrite``.
+
+    The steps: :func:`plan_export` (every check and path, before anything is written),
+    :func:`write_formats` (convert), :func:`verify_formats`, and for ``fastest``
+    :func:`reko_mm.deployment.latency.select_fastest`.
+    """
     import json
     import shutil
     import tempfile
 
-    from .rewrite import split_narrow_convs
-    from .runtimes import runtime_available
-    unknown = set(formats) - {'pth', 'fastest'} - set(FORMATS)
-    if unknown:
-        raise ValueError(f'unknown formats {sorted(unknown)}; choose from pth, '
-                         f'{", ".join(FORMATS)}, fastest')
+    from .latency import select_fastest
     cfg = load_cfg(config, cfg_options)
     model = load_student(cfg, checkpoint, config)
     name = osp.splitext(osp.basename(config))[0]
-    report = {}
-    fastest = 'fastest' in formats
-    made = [f for f in FORMATS if f in formats]
-    if fastest:
-        made = [f for f in FORMATS if f != 'onnx-int8' or allow_int8]
-        made = [f for f in made
-                if all(runtime_available(r) is None for r in FORMAT_RUNTIMES[f][:1])]
-    domains = generator_domains(model)
-    if split_narrow:
-        if fastest:
-            raise ValueError('split_narrow applies to explicit formats: --formats fastest '
-                             'already times the plain and the rewritten graph')
-        plain = [t for t in domains
-                 if not split_narrow_convs(model._get_target_generator(t))[1]]
-        if plain:
-            raise ValueError(f'split_narrow: the generator(s) to {plain} have no convolution '
-                             'with at most 4 outputs to rewrite (a UNet ends in a transposed '
-                             'convolution); export without it')
-    planned = [osp.join(out_dir, f'{name}.pth')] if 'pth' in formats else []
-    if fastest:
-        planned.append(osp.join(out_dir, f'{name}_deploy.json'))
-    else:
-        planned += [osp.join(out_dir, f'{name}_{source}2{target}{FORMATS[f]}')
-                    for target, source in domains.items() for f in made]
-    existing = [p for p in planned if osp.exists(p)]
-    if existing and not overwrite:
-        raise FileExistsError(f'would overwrite {existing}; choose another --out-dir or pass '
-                              '--overwrite')
+    plan = plan_export(cfg, model, name, out_dir, formats, allow_int8, split_narrow, overwrite)
     os.makedirs(out_dir, exist_ok=True)
-    if 'pth' in formats:
+    report, deploy = {}, {}
+    if plan['pth']:
         path = save_plain_checkpoint(model, cfg, checkpoint, osp.join(out_dir, f'{name}.pth'))
         reloaded = load_student(cfg, path)
         diff = max(max_abs_diff(p.detach(), q.detach()) for p, q in
                    zip(model.state_dict().values(), reloaded.state_dict().values()))
         report[path] = dict(max_abs_diff=diff)
         log(f'plain MMagic checkpoint: {path} (max abs weight difference {diff:.3g})')
-    deploy = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for target, source in domains.items():
-            generator = model._get_target_generator(target).eval()
+        for target, source in plan['domains'].items():
+            label = f'{source}->{target}'
             inputs = real_inputs(cfg, model, source, num_images)
             with torch.no_grad():
-                reference = generator(inputs).numpy()
+                reference = model._get_target_generator(target).eval()(inputs).numpy()
             example = inputs[:1]
-            split, split_names = split_narrow_convs(generator)
-            if fastest and split_names:
-                graphs = {'plain': generator, 'split-narrow': split}
-            elif split_narrow:
-                graphs = {'split-narrow': split}
-            else:
-                graphs = {'plain': generator}
+            rewritten = 'split-narrow' in plan['graphs'][target]
             files = {}
-            for graph, graph_generator in graphs.items():
-                folder = osp.join(tmp, graph) if fastest else out_dir
+            for graph, generator in plan['graphs'][target].items():
+                folder = osp.join(tmp, graph) if plan['fastest'] else out_dir
                 os.makedirs(folder, exist_ok=True)
-                stem = osp.join(folder, f'{name}_{source}2{target}')
-                files.update({(graph, fmt): f for fmt, f in export_forms(
-                    graph_generator, graph if split_names else None, f'{source}->{target}',
-                    stem, made, example,
-                    inputs, reference, tmp, opset, fastest, report, log,
-                    lambda: real_inputs(cfg, model, source, calib_images,
-                                        split='train')).items()})
-            if not fastest:
+                made = write_formats(
+                    generator, example, osp.join(folder, f'{name}_{source}2{target}'),
+                    plan['formats'], opset, scratch=tmp,
+                    calibration=lambda: [real_inputs(cfg, model, source, calib_images,
+                                                     split='train')])
+                for fmt, diff in verify_formats(made, inputs, reference).items():
+                    entry = dict(max_abs_diff=diff, images=len(inputs), int8=fmt == 'onnx-int8')
+                    if rewritten:
+                        entry['graph'] = graph
+                    files[(graph, fmt)] = (made[fmt], entry)
+                    if not plan['fastest']:
+                        report[made[fmt]] = entry
+                    log(f'{fmt:11s} {label}{f" ({graph} graph)" if rewritten else ""}: '
+                        f'{made[fmt]}  max abs difference vs PyTorch on {len(inputs)} real test '
+                        f'images: {diff:.3g}' +
+                        (' (int8: check its metric with tools/test.py --exported)'
+                         if fmt == 'onnx-int8' else ''))
+            if not plan['fastest']:
                 continue
-            timings = []
-            for (graph, fmt), (path, entry) in files.items():
-                for runtime in FORMAT_RUNTIMES[fmt]:
-                    if runtime_available(runtime) is None:
-                        ms = time_file(path, runtime, example, threads)
-                        timings.append((ms, graph, fmt, runtime))
-                        log(f'  {runtime:<18} {graph:<12} {ms:9.2f} ms  '
-                            f'({osp.basename(path)})')
-            ms, graph, fmt, runtime = min(timings)
+            timings = select_fastest({k: p for k, (p, _) in files.items()}, example, threads,
+                                     log=log)
+            ms, graph, fmt, runtime = timings[0]
             path, entry = files[(graph, fmt)]
             dst = osp.join(out_dir, osp.basename(path))
             shutil.copy(path, dst)
@@ -299,9 +290,8 @@ def export_student(config: str, checkpoint: str, out_dir: str,
                 threads=threads or 'default', input_shape=list(example.shape),
                 max_abs_diff=entry['max_abs_diff'],
                 measured={f'{r} ({f}, {g})': round(t, 3) for t, g, f, r in timings})
-            log(f'fastest for {source}->{target}: {runtime} on the {graph} graph ({dst}), '
-                f'{ms:.2f} ms')
-    if fastest:
+            log(f'fastest for {label}: {runtime} on the {graph} graph ({dst}), {ms:.2f} ms')
+    if plan['fastest']:
         path = osp.join(out_dir, f'{name}_deploy.json')
         with open(path, 'w') as f:
             json.dump(deploy, f, indent=1)

@@ -45,15 +45,11 @@ def conv_layers(net: nn.Module, x: torch.Tensor) -> List[dict]:
 def profile_ort(paths: Dict[str, str], x: torch.Tensor, threads: int,
                 repeats: int) -> Dict[str, Dict[str, float]]:
     """ONNX Runtime's per-node profile of each network, summed per operator type (ms per run)."""
-    import onnxruntime as ort
+    from .runtimes import ort_session
     table = {}
     for name, path in paths.items():
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads
-        opts.enable_profiling = True
-        opts.profile_file_prefix = osp.join(osp.dirname(path), f'profile_{name}')
-        session = ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+        session = ort_session(path, threads,
+                              profile_prefix=osp.join(osp.dirname(path), f'profile_{name}'))
         feed = {session.get_inputs()[0].name: x.numpy()}
         for _ in range(repeats + 1):  # the first run is a warm-up, averaged in
             session.run(None, feed)
@@ -105,3 +101,61 @@ def openvino_layer_table(nodes: Dict[str, List[dict]], convs: Dict[str, List[dic
                          student_gmacs=s_macs / s_node['ms'] / 1e6 if s_node['ms'] else 0.0,
                          mac_ratio=t_macs / s_macs))
     return rows
+
+
+def op_table_text(title: str, table: Dict[str, Dict[str, float]], threads: int) -> str:
+    """Teacher and student time per operator type, with shares and ratios."""
+    total = {n: sum(t.values()) for n, t in table.items()}
+    lines = [f'\n{title} per operator type, {threads} thread(s), ms per run '
+             '(share of the network time):',
+             f'{"operator":<24} {"teacher ms":>16} {"student ms":>16} {"ratio":>7}']
+    ops = sorted(set(table['teacher']) | set(table['student']),
+                 key=lambda o: -table['teacher'].get(o, 0))
+    for op in ops:
+        t, s_ = table['teacher'].get(op, 0.0), table['student'].get(op, 0.0)
+        lines.append(f'{op:<24} {t:>9.2f} ({100 * t / total["teacher"]:>3.0f}%) '
+                     f'{s_:>9.2f} ({100 * s_ / total["student"]:>3.0f}%) '
+                     f'{t / s_ if s_ else float("nan"):>6.2f}x')
+    lines.append(f'{"all operators":<24} {total["teacher"]:>16.2f} {total["student"]:>16.2f} '
+                 f'{total["teacher"] / total["student"]:>6.2f}x')
+    return '\n'.join(lines)
+
+
+def network_profiles(graphs: Dict[str, Dict[str, nn.Module]], files: dict, x: torch.Tensor,
+                     threads: int, warmup: int, repeats: int, log=print) -> dict:
+    """Where each network's time goes, printed and returned: ONNX Runtime per operator type
+    (first graph), OpenVINO per operator type and per convolution layer (every graph).
+    ``files[graph][net][runtime]`` are the exported files (``compare_latency`` writes them)."""
+    from .runtimes import runtime_available
+    out = {}
+    first = next(iter(graphs))  # 'plain' unless only the rewritten graph is timed
+    out['onnxruntime'] = profile_ort({n: files[first][n]['onnxruntime'] for n in graphs[first]},
+                                     x, threads, repeats)
+    log(op_table_text(f'ONNX Runtime ({first} graph)', out['onnxruntime'], threads))
+    out['openvino'] = {}
+    if runtime_available('openvino'):
+        return out
+    for graph, graph_nets in graphs.items():
+        nodes = {n: profile_openvino(files[graph][n]['openvino'], x, threads, warmup, repeats)
+                 for n in graph_nets}
+        per_type = {n: {} for n in nodes}
+        for n, ns in nodes.items():
+            for node in ns:
+                per_type[n][node['type']] = per_type[n].get(node['type'], 0.0) + node['ms']
+        log(op_table_text(f'OpenVINO ({graph} graph)', per_type, threads))
+        layers = openvino_layer_table(nodes, {n: conv_layers(m, x)
+                                              for n, m in graph_nets.items()})
+        out['openvino'][graph] = dict(per_type=per_type, conv_layers=layers)
+        if layers is None:
+            log("(the two networks' convolution nodes do not pair up: no per-layer table)")
+            continue
+        log(f'OpenVINO per convolution layer ({graph} graph): ms per run and '
+            'multiply-adds per second (G/s)')
+        log(f'{"layer":<34} {"kernel":<22} {"teacher ms":>10} {"G/s":>6} {"student ms":>10} '
+            f'{"G/s":>6} {"ratio":>6} {"MAC ratio":>9}')
+        for r in layers:
+            log(f'{r["layer"][-34:]:<34} {r["exec_type"][:22]:<22} {r["teacher_ms"]:>10.2f} '
+                f'{r["teacher_gmacs"]:>6.0f} {r["student_ms"]:>10.2f} {r["student_gmacs"]:>6.0f} '
+                f'{r["teacher_ms"] / max(r["student_ms"], 1e-9):>5.2f}x '
+                f'{r["mac_ratio"]:>8.2f}x')
+    return out

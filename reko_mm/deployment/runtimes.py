@@ -19,6 +19,12 @@ FILE_RUNTIMES = ('onnxruntime', 'onnxruntime-tuned', 'openvino', 'onnxruntime-in
 # runtimes whose output is not fp32-exact: judged on a metric, not by a tolerance
 REDUCED_PRECISION = ('onnxruntime-int8', 'openvino-int8', 'openvino-bf16')
 RUNTIMES = ('pytorch', 'torchscript', 'torch-compile') + FILE_RUNTIMES
+# the exported format each file runtime runs, and what runs each format (exact runtimes first)
+RUNTIME_FORMATS = {'onnxruntime': 'onnx', 'onnxruntime-tuned': 'onnx', 'openvino': 'openvino',
+                   'openvino-bf16': 'openvino', 'onnxruntime-int8': 'onnx-int8',
+                   'openvino-int8': 'onnx-int8', 'torchscript': 'torchscript'}
+FORMAT_RUNTIMES = {'onnx': ['onnxruntime', 'onnxruntime-tuned'], 'torchscript': ['torchscript'],
+                   'openvino': ['openvino'], 'onnx-int8': ['onnxruntime-int8', 'openvino-int8']}
 
 
 def runtime_available(runtime: str) -> Optional[str]:
@@ -49,15 +55,20 @@ def runtime_available(runtime: str) -> Optional[str]:
     return None
 
 
-def ort_session(path: str, threads: int = 0, tuned: bool = False):
+def ort_session(path: str, threads: int = 0, tuned: bool = False,
+                profile_prefix: Optional[str] = None):
     """An ONNX Runtime CPU session with all graph optimisations. ``tuned`` adds what ORT's
     performance guide suggests for one request at a time: sequential execution, one inter-op
-    thread, spinning intra-op threads, denormals flushed to zero."""
+    thread, spinning intra-op threads, denormals flushed to zero. ``profile_prefix``: write
+    ORT's per-node profile there (``session.end_profiling()`` returns its file)."""
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
         opts.intra_op_num_threads = threads
+    if profile_prefix:
+        opts.enable_profiling = True
+        opts.profile_file_prefix = profile_prefix
     if tuned:
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.inter_op_num_threads = 1

@@ -8,7 +8,8 @@ from ._utils import check_loss_weight, check_same_positions
 
 
 def spatial_attention(feat: torch.Tensor) -> torch.Tensor:
-    """``a(F)``: the channel mean of ``F**2``, flattened and L2-normalised, (N, C, H, W) -> (N, HW)."""
+    """``a(F)``: the channel mean of ``F**2``, flattened and L2-normalised:
+    (N, C, H, W) -> (N, HW)."""
     return F.normalize(feat.pow(2).mean(1).flatten(1), dim=1, eps=1e-12)
 
 

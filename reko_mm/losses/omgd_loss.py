@@ -66,7 +66,8 @@ class SSIMLoss(nn.Module):
 class TotalVariationLoss(nn.Module):
     """Total variation of the student image, **summed** over the batch (OMGD, lambda_tv = 1e-5)::
 
-        L = loss_weight * (sum |S[..., :, 1:] - S[..., :, :-1]| + sum |S[..., 1:, :] - S[..., :-1, :]|)
+        L = loss_weight * (sum |S[..., :, 1:] - S[..., :, :-1]|
+                           + sum |S[..., 1:, :] - S[..., :-1, :]|)
 
     The sum (not a mean, unlike MMagic's ``MaskedTVLoss``) is OMGD's; its weight assumes it.
 

@@ -49,7 +49,8 @@ class VIDLoss(nn.Module):
 
     def forward(self, prediction: torch.Tensor, t_feature: torch.Tensor) -> torch.Tensor:
         check_same_positions(prediction, t_feature, 'VIDLoss')
-        if prediction.shape[1] != self.log_scale.numel() or t_feature.shape[1] != prediction.shape[1]:
+        if prediction.shape[1] != self.log_scale.numel() or \
+                t_feature.shape[1] != prediction.shape[1]:
             raise ValueError(
                 f'VIDLoss was built for {self.log_scale.numel()} teacher channels, got prediction '
                 f'{tuple(prediction.shape)} and teacher {tuple(t_feature.shape)}; the term needs '

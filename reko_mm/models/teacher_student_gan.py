@@ -13,7 +13,7 @@ from .. import losses as _losses  # noqa: F401  (registers the losses)
 from ..recorders import ModuleOutputRecorder  # noqa: F401  (registers the default recorder)
 from . import connectors as _connectors  # noqa: F401  (registers the connectors)
 from . import feature_nets as _feature_nets  # noqa: F401  (registers the feature networks)
-from .distillers import TranslationDistiller, normalise
+from .distillers import normalise
 from .editors import Pix2PixHD
 from .frozen_teacher import TEACHER_KEYS, FrozenTeacher, read_checkpoint, teacher_generator_cfg
 

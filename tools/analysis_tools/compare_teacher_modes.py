@@ -13,27 +13,24 @@ its image changes between two calls on the same batch (what image-level distilla
 Dropout draws are seeded, so the numbers repeat.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-import reko_mm  # noqa: E402,F401
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.dataset import pseudo_collate  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from torch.nn.modules.batchnorm import _BatchNorm  # noqa: E402
-from torch.nn.modules.dropout import _DropoutNd  # noqa: E402
+import reko_mm  # noqa: F401
+from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.dropout import _DropoutNd
 
-from reko_mm.evaluation import (frechet_distance, kernel_inception_distance,  # noqa: E402
+from reko_mm.evaluation import (frechet_distance, kernel_inception_distance,
                                 load_inception)
-from reko_mm.losses import attention_map  # noqa: E402
-from reko_mm.models import student_config  # noqa: E402
-from reko_mm.recorders import ModuleOutputRecorder  # noqa: E402
-from reko_mm.utils import load_state_strict  # noqa: E402
+from reko_mm.losses import attention_map
+from reko_mm.models import student_config
+from reko_mm.recorders import ModuleOutputRecorder
+from reko_mm.utils import load_state_strict
 
 # name: (BatchNorm statistics, dropout), the teacher options model.teacher.norm / .dropout
 MODES = {'mmagic (batch stats, dropout on)': ('batch', True),

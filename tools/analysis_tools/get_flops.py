@@ -1,6 +1,7 @@
 """Params and FLOPs of a config's generator(s), and the teacher/student ratios.
 
-    python tools/analysis_tools/get_flops.py configs/reko/cyclegan_horse2zebra_7x.py [--shape 256 256]
+    python tools/analysis_tools/get_flops.py configs/reko/cyclegan_horse2zebra_7x.py \
+        [--shape 256 256]
 
 For a ReKo config it measures the student and the teacher generator; for any other MMagic
 translation config, its generator. FLOPs are mmengine's count (one multiply-add = one FLOP,
@@ -8,15 +9,13 @@ the convention of the paper's tables), for one image.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import reko_mm  # noqa: E402,F401
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
+import reko_mm  # noqa: F401
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
 
-from reko_mm.analysis import generator_complexity, teacher_and_student_generators  # noqa: E402
+from reko_mm.analysis import generator_complexity, teacher_and_student_generators
 
 
 def main():

@@ -11,16 +11,13 @@ the objects. For a pix2pix pair file (A and B side by side), ``--pair-half`` nam
 is the input.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import cv2  # noqa: E402
+import cv2
 
-import reko_mm  # noqa: E402,F401
-from mmengine.config import DictAction  # noqa: E402
-from reko_mm.analysis import attention_figure, build_model_from_config  # noqa: E402
+import reko_mm  # noqa: F401
+from mmengine.config import DictAction
+from reko_mm.analysis import attention_figure, build_model_from_config
 
 
 def main(argv=None):

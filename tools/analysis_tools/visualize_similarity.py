@@ -10,16 +10,13 @@ every position. After distillation the peak sits at the same position (the posit
 prints the InfoNCE probability of the positive among the K selected regions.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import cv2  # noqa: E402
+import cv2
 
-import reko_mm  # noqa: E402,F401
-from mmengine.config import DictAction  # noqa: E402
-from reko_mm.analysis import build_model_from_config, similarity_figure  # noqa: E402
+import reko_mm  # noqa: F401
+from mmengine.config import DictAction
+from reko_mm.analysis import build_model_from_config, similarity_figure
 
 
 def main(argv=None):

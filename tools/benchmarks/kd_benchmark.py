@@ -1,7 +1,8 @@
 """Rank distillation methods on a translation with ground truth: the paper's Table 1 in miniature.
 
     python tools/benchmarks/kd_benchmark.py --work-dir work_dirs/kd_benchmark \
-        [--models pix2pix [pix2pixhd] [cyclegan]] [--seeds 0 1 2 3 4 5 6 7] [--arms nokd reko at ...]
+        [--models pix2pix [pix2pixhd] [cyclegan]] [--seeds 0 1 2 3 4 5 6 7]
+        [--arms nokd reko at ...]
         [--ablation] [--widths 4 8] [--min-gap 1.0] [--teacher-iters 4000]
         [--student-iters 1000] [--eval-interval 250] [--jobs 2] [--full] [--dry-run]
 

@@ -9,12 +9,9 @@ bands, in B; masks known).
         --kind bands --size 32 --num-train 200 --num-test 32
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from reko_mm.datasets.synthetic import generate_synthetic_dataset  # noqa: E402
+from reko_mm.datasets.synthetic import generate_synthetic_dataset
 
 
 def main(argv=None):

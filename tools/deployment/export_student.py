@@ -21,15 +21,13 @@ generators take (N, 3, H, W) in [-1, 1], BGR for MMagic's CycleGAN / Pix2Pix con
 order they were trained on), and return the same; see docs/deployment.md.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import reko_mm  # noqa: E402,F401  (registers components, applies compatibility fixes)
-from mmengine.config import DictAction  # noqa: E402
+import reko_mm  # noqa: F401  (registers components, applies compatibility fixes)
+from mmengine.config import DictAction
 
-from reko_mm.deployment import export_student  # noqa: E402
+from reko_mm.deployment import export_student
 
 
 def main():

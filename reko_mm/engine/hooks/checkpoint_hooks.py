@@ -54,7 +54,7 @@ class DistillCheckpointHook(Hook):
             if getattr(runner, '_resume', True):
                 raise
             print_log("load_from: the checkpoint's distillation state belongs to another "
-                      'distillation config; only the student weights are loaded', 
+                      'distillation config; only the student weights are loaded',
                       logger='current', level=30)
 
 

@@ -30,7 +30,8 @@ class AutocastOptimWrapper(AmpOptimWrapper):
             super().__init__(loss_scale=loss_scale, dtype=dtype, use_fsdp=use_fsdp, **kwargs)
             return
         if dtype not in (None, 'bfloat16', torch.bfloat16):
-            raise ValueError(f'mixed precision on a CPU runs in bfloat16 only, got dtype={dtype!r}; '
+            raise ValueError(f'mixed precision on a CPU runs in bfloat16 only, got '
+                             f'dtype={dtype!r}; '
                              'use --amp-dtype bfloat16, or train on a GPU for float16.')
         OptimWrapper.__init__(self, **kwargs)
         self._scale_update_param = None

@@ -51,7 +51,8 @@ class FrozenVGG16(nn.Module):
             self.unavailable_reason = (
                 'FrozenVGG16 has no weights file (weights=None); it needs ImageNet VGG16 weights, '
                 'which cannot be downloaded here. Pass a local torchvision vgg16 state dict, '
-                "e.g. --cfg-options model.distill.feature_nets.vgg.weights=/path/vgg16-397923af.pth")
+                'e.g. --cfg-options '
+                'model.distill.feature_nets.vgg.weights=/path/vgg16-397923af.pth')
             if on_missing == 'error':
                 raise FileNotFoundError(self.unavailable_reason)
             self.features = None

@@ -19,7 +19,8 @@ class Pix2PixHD(Pix2Pix):
     generator loss is::
 
         gan * sum_scales MSE(D_s(x, G(x)), 1)
-        + feat_match * sum_scales sum_layers 1/num_scales * 4/(num_layers+1) * L1(D_s,l(x, G(x)), D_s,l(x, y))
+        + feat_match * sum_scales sum_layers 1/num_scales * 4/(num_layers+1)
+                     * L1(D_s,l(x, G(x)), D_s,l(x, y))
         + vgg * VGG19Loss(G(x), y) + pixel * L1(G(x), y)
 
     and the discriminator's ``0.5 * sum_scales (MSE(D_s(x, G(x)), 0) + MSE(D_s(x, y), 1))``.

@@ -1,0 +1,168 @@
+"""How fast a generator runs: one runner per runtime, one interleaved median timer, the
+teacher-vs-student comparison of ``tools/analysis_tools/benchmark_latency.py`` and the choice of
+the fastest export (``export_student --formats fastest``)."""
+import statistics
+import time
+from typing import Callable, Dict, Hashable, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .export import freeze_torchscript, write_formats
+from .runtimes import (FILE_RUNTIMES, FORMAT_RUNTIMES, REDUCED_PRECISION, RUNTIME_FORMATS,
+                       file_runner, runtime_available)
+
+
+def median_times(fns: Dict[Hashable, Callable[[], object]], warmup: int = 3, repeats: int = 10,
+                 sync: Optional[Callable[[], None]] = None) -> Dict[Hashable, float]:
+    """Median seconds per call of each function, timed in interleaved rounds (a drift of the
+    machine hits all of them alike); ``sync`` (e.g. ``torch.cuda.synchronize``) after each."""
+    sync = sync or (lambda: None)
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    sync()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def make_runner(runtime: str, x: torch.Tensor, net: Optional[nn.Module] = None,
+                path: Optional[str] = None, threads: int = 0, device: str = 'cpu'
+                ) -> Tuple[Callable[[], object], Callable[[], np.ndarray]]:
+    """``(run, output)`` of a generator on ``x`` in ``runtime``: ``run()`` is what is timed,
+    ``output()`` its result as numpy (for the equality check).
+
+    ``pytorch`` (eager, on ``device``), ``torchscript`` (a frozen trace with
+    ``optimize_for_inference`` when given ``net``; the file when given ``path``) and
+    ``torch-compile`` (inductor) run ``net``; the other runtimes run the exported file ``path``.
+    """
+    if runtime in FILE_RUNTIMES or (runtime == 'torchscript' and path):
+        if path is None:
+            raise ValueError(f'{runtime} runs an exported file: give its path')
+        run_file, feed = file_runner(path, runtime, threads), x.numpy()
+        return (lambda: run_file(feed)), (lambda: np.asarray(run_file(feed)))
+    if net is None:
+        raise ValueError(f'{runtime} runs a network: give net')
+    if runtime == 'pytorch':
+        net_d, x_d = net.to(device), x.to(device)
+        sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
+
+        def run():
+            with torch.no_grad():
+                out = net_d(x_d)
+            sync()
+            return out
+    elif runtime == 'torchscript':
+        with torch.no_grad():
+            scripted = torch.jit.optimize_for_inference(freeze_torchscript(net, x))
+
+        def run():
+            with torch.no_grad():
+                return scripted(x)
+    elif runtime == 'torch-compile':
+        compiled = torch.compile(net)
+
+        def run():
+            with torch.no_grad():
+                return compiled(x)
+        run()  # compiles
+    else:
+        raise ValueError(f'unknown runtime {runtime!r}')
+    return run, (lambda: run().detach().cpu().numpy())
+
+
+def formats_for(runtimes) -> List[str]:
+    """The exported formats the file runtimes of ``runtimes`` need."""
+    return sorted({RUNTIME_FORMATS[r] for r in runtimes if r in FILE_RUNTIMES})
+
+
+def compare_latency(nets: Dict[str, Dict[str, nn.Module]], x: torch.Tensor, runtimes: List[str],
+                    threads: List[int], warmup: int, repeats: int, tolerance: float,
+                    reference: np.ndarray, tmp: str, log: Callable[[dict], None] = print,
+                    cuda: bool = False, extra_formats=()) -> Tuple[List[dict], List[str], dict]:
+    """Teacher vs student in every runtime, thread count and graph.
+
+    Args:
+        nets (dict): graph -> ``{'teacher': net, 'student': net}``.
+        x (Tensor): the input.
+        runtimes, threads: what to measure (thread 0: the runtime's default).
+        reference (ndarray): the student's PyTorch output, to check each runtime against.
+        tmp (str): a folder for the exported files.
+        log (callable): called with each row as it is measured.
+        cuda (bool): also time PyTorch eager on the GPU, when there is one.
+        extra_formats: formats to export beyond what ``runtimes`` run (the profiles' files).
+
+    Returns:
+        ``(rows, fp32 runtimes beyond tolerance, files)``; ``files[graph][net][runtime]`` are
+        the exported files (the profiles read them).
+    """
+    files = {g: {n: {} for n in graph_nets} for g, graph_nets in nets.items()}
+    formats = sorted(set(formats_for(runtimes)) | set(extra_formats))
+    for graph, graph_nets in nets.items():
+        for name, net in graph_nets.items():
+            if not formats:
+                break
+            # calibration data only sets int8's ranges, not its speed (its accuracy is
+            # checked on real images by tools/test.py --exported)
+            made = write_formats(net, x, f'{tmp}/{name}_{graph}', formats, dynamic=False,
+                                 calibration=lambda: [torch.rand_like(x) * 2 - 1
+                                                      for _ in range(4)])
+            files[graph][name] = {r: made[f] for r, f in RUNTIME_FORMATS.items() if f in made
+                                  and r in FILE_RUNTIMES}
+    default_threads = torch.get_num_threads()
+    rows, bad = [], []
+
+    def measure(runtime, graph, device, n_threads, pairs):
+        med = median_times({n: fn for n, (fn, _) in pairs.items()}, warmup, repeats)
+        diff = float(abs(pairs['student'][1]() - reference).max()) if device == 'cpu' \
+            else float('nan')
+        if device == 'cpu' and runtime not in REDUCED_PRECISION and diff > tolerance:
+            bad.append(f'{runtime} ({graph}): {diff:.3g}')
+        row = dict(runtime=runtime, graph=graph, device=device, threads=n_threads,
+                   teacher_ms=med['teacher'] * 1e3, student_ms=med['student'] * 1e3,
+                   speedup=med['teacher'] / med['student'], max_abs_diff=diff)
+        rows.append(row)
+        log(row)
+
+    try:
+        for n in threads:
+            n_threads = n or default_threads
+            torch.set_num_threads(n_threads)
+            for runtime in runtimes:
+                for graph, graph_nets in nets.items():
+                    measure(runtime, graph, 'cpu', n_threads,
+                            {name: make_runner(runtime, x, net,
+                                               files[graph][name].get(runtime), n_threads)
+                             for name, net in graph_nets.items()})
+    finally:
+        torch.set_num_threads(default_threads)
+    if cuda and torch.cuda.is_available():
+        plain = nets.get('plain') or next(iter(nets.values()))
+        measure('pytorch', 'plain', 'cuda', '-',
+                {name: make_runner('pytorch', x, net, device='cuda')
+                 for name, net in plain.items()})
+    return rows, bad, files
+
+
+def select_fastest(files: Dict[tuple, str], x: torch.Tensor, threads: int = 0,
+                   warmup: int = 3, repeats: int = 10,
+                   log: Callable[[str], None] = print) -> List[tuple]:
+    """Time every exported file in every runtime that runs its format and is available here;
+    ``files``: ``{(graph, format): path}``. Returns ``[(ms, graph, format, runtime)]``,
+    fastest first."""
+    timings = []
+    for (graph, fmt), path in files.items():
+        for runtime in FORMAT_RUNTIMES[fmt]:
+            if runtime_available(runtime) is None:
+                run, _ = make_runner(runtime, x, path=path, threads=threads)
+                ms = median_times({0: run}, warmup, repeats)[0] * 1e3
+                timings.append((ms, graph, fmt, runtime))
+                log(f'  {runtime:<18} {graph:<12} {ms:9.2f} ms  ({path.rsplit("/", 1)[-1]})')
+    return sorted(timings)
