@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from reko_mm.analysis import attention_figure, to_input
+from reko_mm.visualization import attention_figure, to_input
 from reko_mm.losses import attention_map
 from test_teacher_student import MODELS, cyclegan_cfg, reko_cfg, teacher_ckpt
 
@@ -48,7 +48,7 @@ def _same_weights_student(tmp_path):
 
 
 def test_similarity_peaks_at_the_positive_for_a_perfect_student(tmp_path):
-    from reko_mm.analysis import region_similarity, similarity_figure
+    from reko_mm.visualization import region_similarity, similarity_figure
     model = _same_weights_student(tmp_path)
     img = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
     x = to_input(img, model)
@@ -67,14 +67,14 @@ def test_similarity_peaks_at_the_positive_for_a_perfect_student(tmp_path):
 
 def test_similarity_is_cosine_through_the_projector(tmp_path):
     import torch.nn.functional as F
-    from reko_mm.analysis import _record, region_similarity
+    from reko_mm.visualization import record_layer, region_similarity
     ckpt, _ = teacher_ckpt(tmp_path, cyclegan_cfg(16))
     model = MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, k=10)).eval()
     x = to_input(np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8), model)
     stats = region_similarity(model, x, 'b', 'model.6', (3, 3))
     with torch.no_grad():
-        t = _record(model.teacher['b'], 'model.6', x)[0].flatten(1).t()
-        s = _record(model.generators['b'], 'model.6', x)[0].flatten(1)[:, 3 * stats['w'] + 3]
+        t = record_layer(model.teacher['b'], 'model.6', x)[0].flatten(1).t()
+        s = record_layer(model.generators['b'], 'model.6', x)[0].flatten(1)[:, 3 * stats['w'] + 3]
         proj = model.distill.term('reko', 'b', 1).loss.projector
         expected = F.normalize(proj(t), dim=-1) @ F.normalize(s, dim=0)
     assert torch.allclose(stats['sim'].flatten(), expected, atol=1e-5)

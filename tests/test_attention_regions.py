@@ -27,7 +27,8 @@ def trained_teacher(tmp_path_factory):
 
 
 def test_teacher_attention_regions_fall_on_objects(trained_teacher):
-    from reko_mm.analysis import build_model_from_config, object_hit_rate
+    from reko_mm.apis import build_model_from_config
+    from reko_mm.visualization import object_hit_rate
     data, ckpt = trained_teacher
     model = build_model_from_config(
         'configs/reko/synthetic/cyclegan_synthetic_teacher.py', ckpt,

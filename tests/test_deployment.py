@@ -28,7 +28,7 @@ def test_export_all_formats_match_pytorch(synthetic_unpaired, synthetic_reko_ckp
     # the plain checkpoint holds only what a plain MMagic CycleGAN has, and loads strictly
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
-    from reko_mm.deployment import load_cfg
+    from reko_mm.utils import load_config as load_cfg
     from reko_mm.models import student_config
     plain = torch.load(tmp_path / 'cyclegan_synthetic_7x.pth', weights_only=False)
     assert not [k for k in plain['state_dict'] if k.startswith('distill_losses')]
@@ -53,7 +53,8 @@ def test_generators_take_the_images_in_loaded_bgr_order(synthetic_unpaired):
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from reko_mm.deployment import load_cfg, real_inputs
+    from reko_mm.deployment import real_inputs
+    from reko_mm.utils import load_config as load_cfg
     from reko_mm.models import student_config
     init_default_scope('mmagic')
     cfg = student_config(load_cfg(REKO))
@@ -77,7 +78,8 @@ def test_export_refuses_to_overwrite(synthetic_unpaired, synthetic_reko_ckpts, t
 
 
 def test_export_bad_inputs(synthetic_reko_ckpts, tmp_path):
-    from reko_mm.deployment import export_onnx, load_cfg, load_student
+    from reko_mm.deployment import export_onnx, load_student
+    from reko_mm.utils import load_config as load_cfg
 
     class GridSample(torch.nn.Module):
         def forward(self, x):
@@ -314,7 +316,8 @@ def test_split_narrow_is_refused_for_a_unet_before_anything_is_written(tmp_path)
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from reko_mm.deployment import export_student, load_cfg
+    from reko_mm.deployment import export_student
+    from reko_mm.utils import load_config as load_cfg
     from reko_mm.models import student_config
     config = 'configs/reko/synthetic/pix2pix_synthetic_4x.py'
     init_default_scope('mmagic')

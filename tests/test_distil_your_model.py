@@ -256,7 +256,7 @@ def test_the_test_tool_scores_a_teacher_target_student_against_its_teacher(photo
 
 
 def test_data_a_generator_cannot_take_is_refused_before_training(tmp_path):
-    from reko_mm.analysis import generators_of
+    from reko_mm.apis import generators_of
     from reko_mm.utils import check_data_roots, check_input_sizes
     cfg = Config.fromfile('configs/reko/pix2pix_facades_4x.py')
     check_input_sizes(cfg, generators_of(cfg))  # 256x256 crops for num_down=8: fine

@@ -28,7 +28,7 @@ import os.path as osp
 
 import reko_mm  # noqa: F401  (registers components, applies compatibility fixes)
 import mmengine
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -36,7 +36,8 @@ from mmengine.runner import Runner
 from mmagic.utils import print_colored_log
 
 from reko_mm.models import evaluation_config
-from reko_mm.utils import check_data_roots, close_process_group, load_state_strict
+from reko_mm.utils import (check_data_roots, close_process_group, load_config,
+                           load_state_strict)
 
 
 def parse_args():
@@ -98,12 +99,8 @@ def swap_exported_generators(model, exported, runtime=None):
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {osp.abspath(args.config)}')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -17,13 +17,13 @@ import os.path as osp
 
 
 import reko_mm  # noqa: F401  (registers components, applies compatibility fixes)
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 from mmagic.utils import print_colored_log
 
-from reko_mm.analysis import generators_of
+from reko_mm.apis import generators_of
 from reko_mm.engine import AMP_DTYPES, add_checkpoint_hooks, enable_amp
-from reko_mm.utils import (check_data_roots, check_input_sizes, check_work_dir,
+from reko_mm.utils import (check_data_roots, check_input_sizes, check_work_dir, load_config,
                            close_process_group)
 
 
@@ -55,12 +55,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {osp.abspath(args.config)}')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     # work_dir priority: CLI > config > config file name
     if args.work_dir:
         cfg.work_dir = args.work_dir

@@ -35,10 +35,10 @@ PARSE_LOCK = threading.RLock()
 
 
 def load_config(path: str):
-    """``Config.fromfile(path)``, one thread at a time."""
-    from mmengine.config import Config
+    """:func:`reko_mm.utils.load_config`, one thread at a time."""
+    from ..utils.config import load_config as load
     with PARSE_LOCK:
-        return Config.fromfile(path)
+        return load(path)
 
 
 class BenchmarkError(RuntimeError):

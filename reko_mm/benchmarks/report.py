@@ -96,8 +96,9 @@ def translations(run: dict, num: int, with_target: bool = False) -> Tuple:
     """``(inputs, outputs[, targets])`` of a run's student on the first ``num`` test images
     (``(N, 3, H, W)`` in [-1, 1], the model's channel order): its first direction."""
     import torch
-    from ..deployment import generator_domains, load_cfg, load_student, real_inputs
-    cfg = load_cfg(run['cfg'])
+    from ..deployment import generator_domains, load_student, real_inputs
+    from ..utils.config import load_config
+    cfg = load_config(run['cfg'])
     model = load_student(cfg, run['ckpt'])
     target, source = sorted(generator_domains(model).items())[0]
     x = real_inputs(cfg, model, source, num)

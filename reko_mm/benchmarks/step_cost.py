@@ -20,7 +20,6 @@ import tempfile
 
 import torch
 from mmengine import MessageHub
-from mmengine.config import Config
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
@@ -30,6 +29,7 @@ from mmagic.structures import DataSample
 from ..deployment.latency import median_times
 from ..engine import AutocastOptimWrapper
 from ..models import student_model_cfg
+from ..utils.config import load_config
 from .arms import ROOT
 
 SETTING = 'configs/reko/cyclegan_horse2zebra_7x'
@@ -73,7 +73,7 @@ def build_models(methods, device='cpu', vgg_weights=None):
     """``(student, plain teacher, {method: TeacherStudentGAN})``, all with the student's
     weights, the teacher random."""
     init_default_scope('mmagic')
-    base = Config.fromfile(method_config('reko'))
+    base = load_config(method_config('reko'))
     student_cfg = student_model_cfg(base.model)
     teacher_cfg = copy.deepcopy(student_cfg)
     teacher_cfg['generator']['base_channels'] = 64
@@ -84,7 +84,7 @@ def build_models(methods, device='cpu', vgg_weights=None):
     plain_teacher = MODELS.build(teacher_cfg).train().to(device)
     models = {}
     for method in methods:
-        cfg = Config.fromfile(method_config(method))
+        cfg = load_config(method_config(method))
         cfg.model.teacher.ckpt = ckpt
         if vgg_weights and 'vgg' in cfg.model.distill.get('feature_nets', {}):
             cfg.model.distill.feature_nets.vgg.weights = vgg_weights

@@ -20,6 +20,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from ..utils.state_dict import diff_state, strip_module_prefix, strip_prefix
 from .source_nets import JunyanzResnetGenerator, JunyanzUnetGenerator
 
 CHANNEL_ORDERS = ('bgr', 'rgb')
@@ -78,11 +79,6 @@ class _Misfit:
 
 
 # --------------------------------------------------------------------------------- reading
-def strip_module_prefix(state: Mapping[str, torch.Tensor]) -> State:
-    """The state dict with DataParallel's ``module.`` prefix removed from every key."""
-    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
-
-
 def _is_state(obj) -> bool:
     return isinstance(obj, Mapping) and bool(obj) and \
         all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
@@ -97,9 +93,8 @@ def state_dict_candidates(obj, path: str = '', depth: int = 0) -> Iterator[Tuple
                           if k.startswith('generators.') and k.count('.') >= 2})
         if domains:
             for d in domains:
-                prefix = f'generators.{d}.'
                 yield (f'{path}/generators.{d}' if path else f'generators.{d}',
-                       {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+                       strip_prefix(state, f'generators.{d}.'))
         else:
             yield path or '(the whole file)', state
     elif isinstance(obj, Mapping) and depth < 3:
@@ -155,12 +150,14 @@ def _block_indices(state: State, pattern: str) -> List[int]:
 
 def _misfit(layout: str, net: nn.Module, state: State) -> _Misfit:
     own = net.state_dict()
+    diff = diff_state(own, state)
+    order = {k: i for i, k in enumerate(list(own) + [k for k in state if k not in own])}
     return _Misfit(
         layout,
-        unexpected=[k for k in state if k not in own],
-        missing=[k for k in own if k not in state],
+        unexpected=sorted(diff.unexpected, key=order.get),  # in the file's order
+        missing=sorted(diff.missing, key=order.get),
         shapes=[f'{k} {tuple(state[k].shape)} (expected {tuple(own[k].shape)})'
-                for k in own if k in state and own[k].shape != state[k].shape])
+                for k in sorted(diff.wrong, key=order.get)])
 
 
 def _fit(layout: str, net: nn.Module, state: State):

@@ -2,7 +2,7 @@
 runtimes that run the exported generators, their timing (one runner per runtime, one timer),
 an exact rewrite that speeds them up, and profiles."""
 from .export import (FORMATS, export_onnx, export_student, export_torchscript,
-                     freeze_torchscript, generator_domains, load_cfg, load_student, max_abs_diff,
+                     freeze_torchscript, generator_domains, load_student, max_abs_diff,
                      plan_export, real_inputs, save_plain_checkpoint, verify_formats,
                      write_formats)
 from .latency import compare_latency, make_runner, median_times, select_fastest
@@ -13,7 +13,7 @@ from .rewrite import RowSplitConv2d, split_narrow_convs
 
 __all__ = [
     'FORMATS', 'export_onnx', 'export_student', 'export_torchscript', 'freeze_torchscript',
-    'generator_domains', 'load_cfg', 'load_student', 'max_abs_diff', 'plan_export',
+    'generator_domains', 'load_student', 'max_abs_diff', 'plan_export',
     'real_inputs', 'save_plain_checkpoint', 'verify_formats', 'write_formats',
     'compare_latency', 'make_runner', 'median_times', 'select_fastest', 'FILE_RUNTIMES',
     'FORMAT_RUNTIMES', 'REDUCED_PRECISION', 'RUNTIME_FORMATS', 'RUNTIMES', 'ExportedGenerator',

@@ -14,16 +14,7 @@ import torch
 import torch.nn as nn
 
 from ..models import student_config
-
-
-def load_cfg(config: str, cfg_options: Optional[dict] = None):
-    from mmengine.config import Config
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {osp.abspath(config)}')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+from ..utils.config import load_config
 
 
 def load_student(cfg, checkpoint: str, config_name: str = 'the config') -> nn.Module:
@@ -232,7 +223,7 @@ def export_student(config: str, checkpoint: str, out_dir: str,
     import tempfile
 
     from .latency import select_fastest
-    cfg = load_cfg(config, cfg_options)
+    cfg = load_config(config, cfg_options)
     model = load_student(cfg, checkpoint, config)
     name = osp.splitext(osp.basename(config))[0]
     plan = plan_export(cfg, model, name, out_dir, formats, allow_int8, split_narrow, overwrite)

@@ -10,6 +10,8 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.dropout import _DropoutNd
 
+from ..utils.state_dict import diff_state, strip_module_prefix, strip_prefix
+
 TEACHER_KEYS = ('generator', 'discriminator', 'ckpt', 'domains', 'as_target', 'save_in_ckpt',
                 'norm', 'dropout')
 TEACHER_NORMS = ('batch', 'running')
@@ -56,16 +58,13 @@ def read_checkpoint(ckpt: str, what: str = 'teacher checkpoint',
                          'checkpoint dict')
     state = checkpoint.get('state_dict', checkpoint)
     meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
-    return ({k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()},
-            meta)
+    return strip_module_prefix(state), meta
 
 
 def check_state(own: State, sub: State, prefix: str, what: str) -> None:
     """Raise ``ValueError`` naming the keys and shapes by which ``sub`` (a checkpoint's entries
     under ``prefix``) differs from ``own`` (the module built from the config)."""
-    missing = sorted(set(own) - set(sub))
-    unexpected = sorted(set(sub) - set(own))
-    wrong = sorted(k for k in set(own) & set(sub) if own[k].shape != sub[k].shape)
+    missing, unexpected, wrong = diff_state(own, sub)
     if not (missing or unexpected or wrong):
         return
     detail = []
@@ -122,7 +121,7 @@ class FrozenTeacher(nn.ModuleDict):
         found = sorted({k.split('.')[1] for k in state if k.startswith('generators.')})
         for domain, gen in self.items():
             prefix = f'generators.{domain}.'
-            sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            sub = strip_prefix(state, prefix)
             if not sub:
                 raise KeyError(
                     f'teacher checkpoint {ckpt} has no generator for domain {domain!r} (no keys '
@@ -170,7 +169,7 @@ class FrozenTeacher(nn.ModuleDict):
         nets = nn.ModuleDict()
         for domain in domains:
             prefix = f'discriminators.{domain}.'
-            sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            sub = strip_prefix(state, prefix)
             if not sub:
                 raise KeyError(
                     f'the teacher checkpoint {self.ckpt} has no discriminator for domain '

@@ -13,6 +13,7 @@ from .. import losses as _losses  # noqa: F401  (registers the losses)
 from ..recorders import ModuleOutputRecorder  # noqa: F401  (registers the default recorder)
 from . import connectors as _connectors  # noqa: F401  (registers the connectors)
 from . import feature_nets as _feature_nets  # noqa: F401  (registers the feature networks)
+from ..utils.state_dict import diff_state
 from .distillers import normalise
 from .editors import Pix2PixHD
 from .frozen_teacher import TEACHER_KEYS, FrozenTeacher, read_checkpoint, teacher_generator_cfg
@@ -357,10 +358,7 @@ class TeacherStudentGAN(BaseTranslationModel):
     # ---------------------------------------------------------- checkpoints
     def load_distill_state_dict(self, state: Dict[str, torch.Tensor], source: str = '') -> None:
         """Strictly load :attr:`distill`'s state (saved by ``DistillCheckpointHook``)."""
-        own = self.distill.state_dict()
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+        missing, unexpected, wrong = diff_state(self.distill.state_dict(), state)
         if missing or unexpected or wrong:
             raise ValueError(
                 f"the distillation state in {source or 'the checkpoint'} does not match this "

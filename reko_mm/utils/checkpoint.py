@@ -4,7 +4,6 @@ mmengine loads non-strictly and only warns, so a checkpoint of another model (a 
 a student config) is scored as a partly random network. Here every key and shape must match;
 otherwise the error names the first mismatching keys and what the checkpoint seems to be.
 """
-import os
 import os.path as osp
 from typing import Dict, Optional
 
@@ -12,6 +11,9 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
+
+from .config import config_from_text
+from .state_dict import diff_state, strip_module_prefix
 
 # Keys a reko-mm training checkpoint may hold besides the student (older releases kept ReKo's
 # heads under distill_losses.*; save_in_ckpt=True keeps the teacher).
@@ -31,20 +33,6 @@ def _generator_widths(state: Dict[str, torch.Tensor]) -> Dict[str, int]:
                 parts[1] not in widths:
             widths[parts[1]] = int(value.shape[0])
     return widths
-
-
-def config_from_text(text: str):
-    """A saved config (``meta['cfg']`` of a checkpoint), parsed without importing its
-    ``custom_imports`` (they may not be importable here)."""
-    import tempfile
-
-    from mmengine.config import Config
-    with tempfile.NamedTemporaryFile('w', suffix='.py', delete=False) as f:
-        f.write(text)
-    try:
-        return Config.fromfile(f.name, import_custom_modules=False)
-    finally:
-        os.remove(f.name)
 
 
 def describe_checkpoint(checkpoint: dict, state: Dict[str, torch.Tensor]) -> str:
@@ -78,7 +66,7 @@ def load_state_strict(model: nn.Module, checkpoint_path: str, config_name: str =
         raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint_path)}')
     checkpoint = _load_checkpoint(checkpoint_path, map_location=map_location)
     state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    state = strip_module_prefix(state)
     extras = {k: state.pop(k) for k in list(state) if k.startswith(NON_STUDENT_PREFIXES)}
     if extras and not hasattr(model, 'distill'):
         print_log(f'{checkpoint_path}: skipped {len(extras)} keys that are not part of the '
@@ -86,12 +74,8 @@ def load_state_strict(model: nn.Module, checkpoint_path: str, config_name: str =
                   'of a reko-mm training checkpoint)', logger='current')
         extras = {}
     own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    # weights first: their shapes say most about the architecture
-    wrong = sorted((k for k in set(own) & set(state)
-                    if tuple(own[k].shape) != tuple(state[k].shape)),
-                   key=lambda k: (own[k].dim() < 2, k))
+    missing, unexpected, wrong = diff_state(own, state)
+    wrong = sorted(wrong, key=lambda k: (own[k].dim() < 2, k))  # weights say most
     if missing or unexpected or wrong:
         detail = []
         if wrong:

@@ -97,7 +97,7 @@ def _pipeline_side(pipeline) -> Optional[int]:
 
 def check_input_sizes(cfg, generators: Dict[str, dict], keys=LOADER_KEYS) -> None:
     """Raise ``ValueError`` when a UNet of ``generators`` (``{'model.generator': cfg, ...}``, as
-    :func:`reko_mm.analysis.generators_of` resolves them) cannot take the
+    :func:`reko_mm.apis.generators_of` resolves them) cannot take the
     images the config's pipelines crop: a UNet of ``num_down`` levels needs sides that are
     multiples of ``2**num_down`` (otherwise it fails inside a convolution at the first step)."""
     for key, ds in _dataset_cfgs(cfg, keys):

@@ -7,7 +7,7 @@ from typing import List, Optional, Tuple
 
 import torch
 
-from .checkpoint import config_from_text
+from .config import config_from_text, load_config
 
 
 def last_ckpt(work_dir: str) -> Optional[str]:
@@ -43,16 +43,14 @@ def run_state(work_dir: str, cfg_path: str, options: List[str],
     config (resume it). A run of another config raises :class:`StaleRunError`: it must be
     neither reused nor overwritten.
     """
-    from mmengine.config import Config, DictAction
+    from mmengine.config import DictAction
     ckpt = last_ckpt(work_dir)
     if ckpt is None:
         return 'new', None
     meta = torch.load(ckpt, map_location='cpu', weights_only=False).get('meta', {})
     parser = argparse.ArgumentParser()
     parser.add_argument('--o', nargs='+', action=DictAction)
-    want = Config.fromfile(cfg_path)
-    if options:
-        want.merge_from_dict(parser.parse_args(['--o'] + list(options)).o)
+    want = load_config(cfg_path, parser.parse_args(['--o'] + list(options)).o if options else None)
     saved = config_from_text(meta['cfg'])
     diffs: List[str] = []
     for key in ('model', 'train_cfg'):

@@ -33,10 +33,11 @@ from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmagic.registry import MODELS
 
-from reko_mm.analysis import generator_complexity, teacher_and_student_generators
-from reko_mm.deployment import RUNTIMES, load_cfg, runtime_available, split_narrow_convs
+from reko_mm.apis import generator_complexity, teacher_and_student_generators
+from reko_mm.deployment import RUNTIMES, runtime_available, split_narrow_convs
 from reko_mm.deployment.latency import compare_latency
 from reko_mm.deployment.profiling import network_profiles
+from reko_mm.utils import load_config
 
 GRAPHS = ('plain', 'split-narrow')
 
@@ -65,7 +66,7 @@ def main():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
 
-    cfg = load_cfg(args.config, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     gens = teacher_and_student_generators(cfg)
     if set(gens) != {'teacher', 'student'}:
         sys.exit(f'{args.config} is not a distillation config (no model.teacher): nothing to '

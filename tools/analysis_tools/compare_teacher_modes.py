@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import reko_mm  # noqa: F401
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -30,7 +30,7 @@ from reko_mm.evaluation import (frechet_distance, kernel_inception_distance,
 from reko_mm.losses import attention_map
 from reko_mm.models import student_config
 from reko_mm.recorders import ModuleOutputRecorder
-from reko_mm.utils import load_state_strict
+from reko_mm.utils import load_config, load_state_strict
 
 # name: (BatchNorm statistics, dropout), the teacher options model.teacher.norm / .dropout
 MODES = {'mmagic (batch stats, dropout on)': ('batch', True),
@@ -60,10 +60,7 @@ def main():
     parser.add_argument('--k', type=int, default=64)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg = student_config(cfg)
+    cfg = student_config(load_config(args.config, args.cfg_options))
     init_default_scope('mmagic')
     from mmagic.registry import DATASETS, MODELS
     model = MODELS.build(cfg.model)

@@ -12,10 +12,10 @@ import os.path as osp
 
 
 import reko_mm  # noqa: F401
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
-from reko_mm.analysis import generator_complexity, teacher_and_student_generators
+from reko_mm.apis import generator_complexity, load_config, teacher_and_student_generators
 
 
 def main():
@@ -24,9 +24,7 @@ def main():
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256], metavar=('H', 'W'))
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     rows = teacher_and_student_generators(cfg).items()
     print(f'{osp.basename(args.config)}, input {args.shape[0]}x{args.shape[1]}, per generator')

@@ -17,7 +17,8 @@ import cv2
 
 import reko_mm  # noqa: F401
 from mmengine.config import DictAction
-from reko_mm.analysis import attention_figure, build_model_from_config
+from reko_mm.apis import build_model_from_config
+from reko_mm.visualization import attention_figure
 
 
 def main(argv=None):

@@ -16,7 +16,8 @@ import cv2
 
 import reko_mm  # noqa: F401
 from mmengine.config import DictAction
-from reko_mm.analysis import build_model_from_config, similarity_figure
+from reko_mm.apis import build_model_from_config
+from reko_mm.visualization import similarity_figure
 
 
 def main(argv=None):

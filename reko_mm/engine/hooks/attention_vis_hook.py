@@ -41,7 +41,7 @@ class AttentionVisHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None):
         if not self.every_n_train_iters(runner, self.interval) or not is_main_process():
             return
-        from ...analysis import attention_figure
+        from ...visualization import attention_figure
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if not hasattr(model, 'teacher'):
             raise TypeError('AttentionVisHook needs a TeacherStudentGAN model (a ReKo config)')

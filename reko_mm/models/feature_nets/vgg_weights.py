@@ -4,6 +4,8 @@ import os.path as osp
 import torch
 import torch.nn as nn
 
+from ...utils.state_dict import diff_state
+
 
 def load_vgg_features(arch: str, depth: int, weights: str, owner: str) -> nn.Sequential:
     """``torchvision.models.<arch>().features[:depth]`` loaded from ``weights``, frozen, in eval
@@ -26,8 +28,7 @@ def load_vgg_features(arch: str, depth: int, weights: str, owner: str) -> nn.Seq
     if any(k.startswith('features.') for k in state):
         state = {k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')}
     own = features.state_dict()
-    missing = sorted(set(own) - set(state))
-    wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    missing, _, wrong = diff_state(own, state)  # other entries (classifier) are not read
     if missing or wrong:
         raise ValueError(
             f'{weights} is not a torchvision {arch.upper()} state dict: missing {missing[:4]}, '

@@ -1,5 +1,5 @@
-"""Inspection helpers: build a model from a config, and show where ReKo looks (paper Fig. 1)."""
-import os.path as osp
+"""Where ReKo looks (the paper's Fig. 1) and how the distilled features compare (Fig. 5):
+figures of the teacher's attention, the K regions, and region similarities."""
 from typing import Dict, Optional, Tuple
 
 import cv2
@@ -7,65 +7,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .losses import attention_map
-from .recorders import ModuleOutputRecorder
-
-
-def build_model_from_config(config: str, checkpoint: Optional[str] = None,
-                            cfg_options: Optional[dict] = None,
-                            require_distill: bool = False) -> nn.Module:
-    """Build ``cfg.model`` in MMagic's scope and load ``checkpoint`` into it strictly (CPU, eval).
-
-    ``cfg_options`` is a ``{'model.generator.base_channels': 16}`` dict, as mmengine's
-    ``DictAction`` produces from ``--cfg-options``. For a ``TeacherStudentGAN`` the checkpoint's
-    distillation state (projection heads) is loaded too; ``require_distill`` refuses a checkpoint
-    without one (a figure of random heads would be wrong).
-    """
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmagic.registry import MODELS
-
-    from .utils import load_checkpoint_strict
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmagic'))
-    model = MODELS.build(cfg.model)
-    if checkpoint:
-        load_checkpoint_strict(model, checkpoint, config, require_distill=require_distill)
-    return model.eval()
-
-
-def generator_complexity(gen_cfg: dict, shape=(256, 256)) -> Tuple[float, float]:
-    """(params in M, FLOPs in G) of a generator config at input ``shape`` (mmengine's counter)."""
-    from mmengine.analysis import get_model_complexity_info
-    from mmagic.registry import MODELS
-    gen = MODELS.build(gen_cfg).eval()
-    info = get_model_complexity_info(gen, input_shape=(gen_cfg.get('in_channels', 3), *shape),
-                                     show_table=False, show_arch=False)
-    return info['params'] / 1e6, info['flops'] / 1e9
-
-
-def teacher_and_student_generators(cfg) -> dict:
-    """``{'student': cfg, 'teacher': cfg}`` generator configs of a ReKo config, or
-    ``{'generator': cfg}`` for a plain one. The teacher's is resolved as the model resolves it:
-    on the checkpoint's ``meta['generator_cfg']`` when the checkpoint is there and has one."""
-    from .models import read_checkpoint, teacher_generator_cfg
-    if not cfg.model.get('teacher'):
-        return {'generator': cfg.model.generator}
-    ckpt = cfg.model.teacher.get('ckpt')
-    base = read_checkpoint(ckpt)[1].get('generator_cfg') if ckpt and osp.isfile(ckpt) else None
-    return {'student': cfg.model.generator,
-            'teacher': teacher_generator_cfg(cfg.model.generator,
-                                             cfg.model.teacher.get('generator', {}), base=base)}
-
-
-def generators_of(cfg) -> Dict[str, dict]:
-    """``{'model.generator': cfg, 'model.teacher.generator': cfg}`` of a config (the teacher's
-    only for a distillation config), for :func:`reko_mm.utils.check_input_sizes`."""
-    gens = teacher_and_student_generators(cfg) if cfg.get('model', {}).get('generator') else {}
-    return {('model.teacher.generator' if role == 'teacher' else 'model.generator'): gen
-            for role, gen in gens.items()}
+from ..losses import attention_map
+from ..recorders import ModuleOutputRecorder
 
 
 def to_input(img_bgr: np.ndarray, model: nn.Module) -> torch.Tensor:
@@ -81,7 +24,7 @@ def to_input(img_bgr: np.ndarray, model: nn.Module) -> torch.Tensor:
     return ((x - 127.5) / 127.5).unsqueeze(0)
 
 
-def _record(net: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
+def record_layer(net: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
     recorder = ModuleOutputRecorder(net, layer, owner='generator')
     try:
         with recorder.recording():
@@ -101,11 +44,11 @@ def teacher_regions(net: nn.Module, layer: str, x: torch.Tensor, k: int, selecto
     is shown is what is distilled; ``student=(generator, layer)`` gives it the student feature);
     by default the top-K of the teacher attention.
     """
-    feat = _record(net, layer, x)
+    feat = record_layer(net, layer, x)
     att = attention_map(feat)[0]
     if selector is not None:
         if student is not None:
-            s_feat = _record(student[0], student[1], x)
+            s_feat = record_layer(student[0], student[1], x)
         else:
             s_feat = feat.new_zeros(feat.shape[0], selector.student_channels, *feat.shape[2:])
             if selector.region_selector == 'student_attention':
@@ -195,7 +138,7 @@ def region_similarity(model: nn.Module, x: torch.Tensor, domain: str,
     the K selected keys. ``region`` is a (row, col) cell; default: the most attended one."""
     import torch.nn.functional as F
     t_net, t_layer, s_net, s_layer, loss = _distilled_pair(model, domain, layer)
-    t_feat, s_feat = _record(t_net, t_layer, x), _record(s_net, s_layer, x)
+    t_feat, s_feat = record_layer(t_net, t_layer, x), record_layer(s_net, s_layer, x)
     _, _, h, w = t_feat.shape
     selected = loss.select_regions(s_feat, t_feat, x)[0]
     if region is None:
@@ -247,7 +190,7 @@ def object_hit_rate(net: nn.Module, layer: str, data_root: str, split: str = 'te
     import glob
     import os.path as osp
 
-    from .datasets.synthetic import load_mask
+    from ..datasets.synthetic import load_mask
     hits, chance = [], []
     for path in sorted(glob.glob(osp.join(data_root, split, '*.png'))):
         mask = load_mask(data_root, split, path)

@@ -1,0 +1,7 @@
+"""Building what a config describes."""
+from ..utils.config import load_config
+from .models import (build_model_from_config, generator_complexity, generators_of,
+                     teacher_and_student_generators)
+
+__all__ = ['load_config', 'build_model_from_config', 'generator_complexity', 'generators_of',
+           'teacher_and_student_generators']
