@@ -28,6 +28,13 @@ def tiny_teacher(config, root, work):
     return str(work / 'iter_2.pth')
 
 
+@pytest.fixture(scope='module')
+def cyclegan_teacher(synthetic_unpaired, tmp_path_factory):
+    """One tiny CycleGAN teacher for the tests that only need one (trained once)."""
+    return tiny_teacher(CASES['cyclegan'][0], synthetic_unpaired,
+                        tmp_path_factory.mktemp('cyclegan_teacher'))
+
+
 def student_opts(root, teacher):
     return data_options(root) + TINY + ['model.generator.base_channels=4',
                                         'model.teacher.generator.base_channels=8',
@@ -38,7 +45,8 @@ def student_opts(root, teacher):
 def test_distilled_checkpoint_is_a_plain_student(case, tmp_path, request):
     teacher_cfg, reko_cfg, data, domains, plain_type = CASES[case]
     root = request.getfixturevalue(data)
-    teacher = tiny_teacher(teacher_cfg, root, tmp_path / 'teacher')
+    teacher = request.getfixturevalue('cyclegan_teacher') if case == 'cyclegan' else \
+        tiny_teacher(teacher_cfg, root, tmp_path / 'teacher')
     out = train(reko_cfg, tmp_path / 'student', student_opts(root, teacher) +
                 ['train_cfg.max_iters=2'])
     for d in domains:
@@ -63,16 +71,16 @@ def test_distilled_checkpoint_is_a_plain_student(case, tmp_path, request):
     plain.load_state_dict(ckpt['state_dict'], strict=True)
 
 
-def test_mmagic_own_test_tool_loads_a_reko_checkpoint_cleanly(synthetic_unpaired, tmp_path):
+def test_mmagic_own_test_tool_loads_a_reko_checkpoint_cleanly(synthetic_unpaired, cyclegan_teacher,
+                                                              tmp_path):
     """MMagic's tools/test.py (shipped in its wheel) on the no-KD config and a ReKo checkpoint:
     mmengine reports no missing or unexpected keys."""
     import mmagic
     tool = osp.join(osp.dirname(mmagic.__file__), '.mim', 'tools', 'test.py')
     if not osp.isfile(tool):
         pytest.skip(f'MMagic has no {tool} here')
-    teacher_cfg, reko_cfg = CASES['cyclegan'][:2]
-    teacher = tiny_teacher(teacher_cfg, synthetic_unpaired, tmp_path / 'teacher')
-    train(reko_cfg, tmp_path / 'student', student_opts(synthetic_unpaired, teacher) +
+    reko_cfg = CASES['cyclegan'][1]
+    train(reko_cfg, tmp_path / 'student', student_opts(synthetic_unpaired, cyclegan_teacher) +
           ['train_cfg.max_iters=1'])
     out = run_tool([tool, reko_cfg.replace('.py', '_nokd.py'), str(tmp_path / 'student' /
                                                                    'iter_1.pth'),
@@ -100,7 +108,7 @@ def _resume_config(tmp_path):
     return str(wrapper)
 
 
-def test_resume_equals_uninterrupted_training(synthetic_unpaired, tmp_path):
+def test_resume_equals_uninterrupted_training(synthetic_unpaired, cyclegan_teacher, tmp_path):
     """4 iterations in one run == 2, then --resume 2 more: same weights, same losses.
 
     ExactResumeHook restores what mmengine's resume does not (random generators, CycleGAN's
@@ -109,9 +117,8 @@ def test_resume_equals_uninterrupted_training(synthetic_unpaired, tmp_path):
     the data pipeline's flips (with MMagic's pool of 50 a 4-step run would never draw)."""
     env = dict(PYTHONPATH=TESTS + os.pathsep + os.environ.get('PYTHONPATH', ''))
     config = _resume_config(tmp_path)
-    teacher = tiny_teacher(CASES['cyclegan'][0], synthetic_unpaired, tmp_path / 'teacher')
-    opts = student_opts(synthetic_unpaired, teacher) + ['default_hooks.checkpoint.interval=2',
-                                                        'model.buffer_size=2']
+    opts = student_opts(synthetic_unpaired, cyclegan_teacher) + [
+        'default_hooks.checkpoint.interval=2', 'model.buffer_size=2']
     train(config, tmp_path / 'straight', opts + ['train_cfg.max_iters=4'], env=env)
     train(config, tmp_path / 'split', opts + ['train_cfg.max_iters=2'], env=env)
     out = run_tool(['tools/train.py', config, '--work-dir', str(tmp_path / 'split'), '--resume',
@@ -131,13 +138,13 @@ def test_resume_equals_uninterrupted_training(synthetic_unpaired, tmp_path):
             assert split[it][key] == pytest.approx(value, rel=1e-6, abs=1e-7), (it, key)
 
 
-def test_resume_restores_the_projector_from_the_checkpoint(synthetic_unpaired, tmp_path):
+def test_resume_restores_the_projector_from_the_checkpoint(synthetic_unpaired, cyclegan_teacher,
+                                                          tmp_path):
     """Resumed under another seed, the model is built with other random heads: the checkpoint's
     'distill' entry (or an older checkpoint's distill_losses.* keys), not the seed, must give
     them back."""
     reko_cfg = CASES['cyclegan'][1]
-    teacher = tiny_teacher(CASES['cyclegan'][0], synthetic_unpaired, tmp_path / 'teacher')
-    opts = student_opts(synthetic_unpaired, teacher)
+    opts = student_opts(synthetic_unpaired, cyclegan_teacher)
     train(reko_cfg, tmp_path / 'student', opts + ['train_cfg.max_iters=2'])
     saved = torch.load(tmp_path / 'student' / 'iter_2.pth', weights_only=False)
     out = run_tool(['tools/train.py', reko_cfg, '--work-dir', str(tmp_path / 'student'),
