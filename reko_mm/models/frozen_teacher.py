@@ -13,8 +13,25 @@ from torch.nn.modules.dropout import _DropoutNd
 from ..utils.state_dict import diff_state, strip_module_prefix, strip_prefix
 
 TEACHER_KEYS = ('generator', 'discriminator', 'ckpt', 'domains', 'as_target', 'save_in_ckpt',
-                'norm', 'dropout')
+                'norm', 'dropout', 'precision')
 TEACHER_NORMS = ('batch', 'running')
+TEACHER_PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+def check_teacher_precision(precision: str) -> None:
+    """Refuse a teacher precision this machine would not run faster (or at all)."""
+    if precision not in TEACHER_PRECISIONS:
+        raise ValueError(f'model.teacher.precision must be one of {list(TEACHER_PRECISIONS)}, '
+                         f'got {precision!r}')
+    if precision == 'fp16' and not torch.cuda.is_available():
+        raise ValueError("model.teacher.precision='fp16' needs a GPU (float16 autocast); on a "
+                         "CPU use 'bf16' where the CPU has bf16 units, or 'fp32'")
+    if precision == 'bf16' and not torch.cuda.is_available():
+        supported = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', lambda: False)()
+        if not supported:
+            raise ValueError("model.teacher.precision='bf16': this CPU has no bf16 units "
+                             '(oneDNN reports no bf16 support), so bfloat16 would be emulated '
+                             "and slower than fp32; use 'fp32'")
 
 State = Dict[str, torch.Tensor]
 
@@ -97,6 +114,10 @@ class FrozenTeacher(nn.ModuleDict):
         discriminator_cfg (dict, optional): its discriminator config, for :meth:`discriminators`.
         norm (str): ``'batch'`` or ``'running'`` BatchNorm statistics.
         dropout (bool): dropout on in the teacher (default off: deterministic features).
+        precision (str): ``'fp32'`` (default), or the teacher's forward in training under
+            ``'bf16'`` autocast (CPUs with bf16 units, GPUs) or ``'fp16'`` (GPUs): faster, and
+            close to fp32 (docs/benchmarks.md measures it); its images and features reach the
+            losses in float32. Evaluation always runs the teacher in float32.
         conditional_discriminator (bool): the discriminator sees ``cat(source, image)``.
         state (dict, optional): the checkpoint's state dict, if already read.
     """
@@ -104,12 +125,14 @@ class FrozenTeacher(nn.ModuleDict):
     def __init__(self, ckpt: str, domains: Sequence[str], generator_cfg: dict,
                  discriminator_cfg: Optional[dict] = None, norm: str = 'batch',
                  dropout: bool = False, conditional_discriminator: bool = False,
-                 state: Optional[State] = None):
+                 state: Optional[State] = None, precision: str = 'fp32'):
         super().__init__({d: MODELS.build(generator_cfg) for d in domains})
         if norm not in TEACHER_NORMS:
             raise ValueError(f'model.teacher.norm must be one of {TEACHER_NORMS}, got {norm!r}')
         if not isinstance(dropout, bool):
             raise TypeError(f'model.teacher.dropout must be True or False, got {dropout!r}')
+        check_teacher_precision(precision)
+        self.precision = precision
         self.ckpt = ckpt
         self.generator_cfg = copy.deepcopy(dict(generator_cfg))
         self.discriminator_cfg = discriminator_cfg
@@ -152,9 +175,21 @@ class FrozenTeacher(nn.ModuleDict):
                 m.train()
         return self
 
+    def translate(self, domain: str, img: torch.Tensor, exact: bool = False,
+                  **kwargs) -> torch.Tensor:
+        """The teacher's translation of ``img`` to ``domain`` in its training precision, or in
+        float32 with ``exact`` (evaluation scores against the teacher itself)."""
+        dtype = None if exact else TEACHER_PRECISIONS[self.precision]
+        if dtype is None:
+            return self[domain](img, **kwargs)
+        with torch.autocast(img.device.type, dtype=dtype):
+            out = self[domain](img, **kwargs)
+        return out.float()
+
     def describe(self) -> str:
         return (f'teacher generators {list(self)} from {self.ckpt} (BatchNorm statistics: '
-                f'{self.norm}, dropout: {"on" if self.dropout else "off"})')
+                f'{self.norm}, dropout: {"on" if self.dropout else "off"}'
+                + (f', {self.precision} autocast' if self.precision != 'fp32' else '') + ')')
 
     def discriminators(self, domains: Sequence[str], reader: str = 'This method'
                        ) -> nn.ModuleDict:

@@ -104,8 +104,10 @@ class TeacherStudentGAN(BaseTranslationModel):
             on the student's discriminator config, for methods that read the teacher's
             discriminator), ``norm`` (BatchNorm statistics of the teacher: ``'batch'``, the
             batch's own as MMagic's Pix2Pix evaluates, or ``'running'``), ``dropout`` (dropout
-            on in the teacher; default False: deterministic features), ``save_in_ckpt`` (keep
-            the teacher in saved checkpoints; default False).
+            on in the teacher; default False: deterministic features), ``precision``
+            (``'fp32'``, or ``'bf16'`` / ``'fp16'`` autocast for the teacher's forward; see
+            :class:`FrozenTeacher`), ``save_in_ckpt`` (keep the teacher in saved checkpoints;
+            default False).
         distill (dict): see :mod:`reko_mm.models.distillers.distill_config`.
         *args, **kwargs: the student model's own arguments.
     """
@@ -151,7 +153,8 @@ class TeacherStudentGAN(BaseTranslationModel):
         self.teacher = FrozenTeacher(
             teacher.get('ckpt'), domains, gen_cfg, disc_cfg, norm=teacher.get('norm', 'batch'),
             dropout=teacher.get('dropout', False),
-            conditional_discriminator=self.conditional_discriminator, state=state)
+            conditional_discriminator=self.conditional_discriminator, state=state,
+            precision=teacher.get('precision', 'fp32'))
         del state
         self._log_setup(meta)
 
@@ -268,7 +271,7 @@ class TeacherStudentGAN(BaseTranslationModel):
                                f'load and pack the {self._source_domain(domain)!r} images.')
             with torch.no_grad(), self.distill.recording(domain, 'teacher') if record \
                     else nullcontext():
-                out = self.teacher[domain](inputs[key])
+                out = self.teacher.translate(domain, inputs[key], exact=not record)
             inputs[f'img_{domain}'] = out
             self._teacher_images[domain] = out
 
@@ -296,7 +299,7 @@ class TeacherStudentGAN(BaseTranslationModel):
         teacher_img = self._teacher_images.get(target_domain)  # as_target: already run
         if teacher_img is None:
             with torch.no_grad(), self.distill.recording(target_domain, 'teacher'):
-                teacher_img = self.teacher[target_domain](img, **kwargs)
+                teacher_img = self.teacher.translate(target_domain, img, **kwargs)
         self.distill.keep(target_domain, real=img, student_img=results['target'],
                           teacher_img=teacher_img)
         return results

