@@ -64,7 +64,7 @@ def load_state_strict(model: nn.Module, checkpoint_path: str, config_name: str =
     student and are skipped with a log line. Raises :class:`CheckpointMismatchError`."""
     if not osp.isfile(checkpoint_path):
         raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint_path)}')
-    checkpoint = _load_checkpoint(checkpoint_path, map_location=map_location)
+    checkpoint = _load_checkpoint(checkpoint_path, map_location=map_location, logger='current')
     state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
     state = strip_module_prefix(state)
     extras = {k: state.pop(k) for k in list(state) if k.startswith(NON_STUDENT_PREFIXES)}
