@@ -277,3 +277,36 @@ def test_data_a_generator_cannot_take_is_refused_before_training(tmp_path):
     cfg.train_dataloader.dataset.data_root = str(tmp_path / 'nowhere')
     with pytest.raises(FileNotFoundError, match=r'nowhere/train .*folder layout'):
         check_data_roots(cfg, keys=('train_dataloader', ))
+
+
+def test_teacher_precision_is_opt_in_refused_where_it_cannot_run_and_close_to_fp32(
+        photos, vintage_teacher):
+    import torch
+    from reko_mm.benchmarks.step_cost import teacher_target_cost
+    from reko_mm.models import FrozenTeacher
+    teacher, _ = vintage_teacher
+    cfg = dict(type='ResnetGenerator', in_channels=3, out_channels=3, base_channels=8,
+               norm_cfg=dict(type='IN', affine=True), num_blocks=9)
+    with pytest.raises(ValueError, match=r"precision='fp16' needs a GPU"):
+        FrozenTeacher(teacher, ['vintage'], cfg, precision='fp16')
+    with pytest.raises(ValueError, match='must be one of'):
+        FrozenTeacher(teacher, ['vintage'], cfg, precision='int8')
+    bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    configs = {'reko': VINTAGIFY + 'vintagify_7x.py'}
+    options = dict(teacher_ckpt=teacher, photos=photos, size=32, repeats=1, log=lambda _: None)
+    # the fixture's tiny teacher: the config's widths are overridden
+    rows = teacher_target_cost(configs, precisions=('fp32', 'fp32'), **options,
+                               overrides={'model.generator.base_channels': 4,
+                                          'model.teacher.generator.base_channels': 8,
+                                          'model.discriminator.base_channels': 8})
+    assert rows[1]['target_mean_abs_diff'] == 0 and rows[1]['loss_rel_change']['loss_pixel'] == 0
+    assert 0 < rows[0]['teacher_share'] < 1 and rows[0]['losses']['loss_reko_vintage'] > 0
+    if bf16:
+        rows = teacher_target_cost(configs, precisions=('fp32', 'bf16'), **options,
+                                   overrides={'model.generator.base_channels': 4,
+                                              'model.teacher.generator.base_channels': 8,
+                                              'model.discriminator.base_channels': 8})
+        assert 0 < rows[1]['target_mean_abs_diff'] < 0.05
+    else:
+        with pytest.raises(ValueError, match='no bf16 units'):
+            FrozenTeacher(teacher, ['vintage'], cfg, precision='bf16')

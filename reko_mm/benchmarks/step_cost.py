@@ -17,6 +17,7 @@ step under autocast with :class:`~reko_mm.engine.AutocastOptimWrapper` (what ``t
 import copy
 import os.path as osp
 import tempfile
+from typing import Dict, List, Optional
 
 import torch
 from mmengine import MessageHub
@@ -142,3 +143,79 @@ def measure(size, batch, precision, repeats, student, plain_teacher, models, dev
                          peak_extra_gib=memory[name]))
     return rows
 
+
+
+def teacher_target_cost(configs: Dict[str, str], teacher_ckpt: str, photos: str,
+                        size: int = 128, repeats: int = 5, precisions=('fp32', 'bf16'),
+                        log=print, overrides: Optional[dict] = None) -> List[dict]:
+    """What a teacher-target step costs, and what the teacher's precision changes.
+
+    For each config (``{'baseline': path, 'reko': path}``, e.g. ``configs/reko/vintagify/``) and
+    teacher precision, on one batch of ``size`` x ``size`` crops of ``photos/train``: the median
+    seconds of a training step and of the teacher's forward alone (round-robin), and, against
+    the fp32 teacher, the mean absolute difference of the targets and the relative change of
+    each distillation loss of the first step.
+
+    Args:
+        configs (dict): label -> config path.
+        teacher_ckpt (str): the imported teacher.
+        photos (str): a folder with ``train/``.
+        size (int): crop side.
+        repeats (int): timed steps per arm.
+        precisions: teacher precisions to compare (``'bf16'`` needs bf16 units).
+        log (callable): where the table goes.
+        overrides (dict, optional): more ``merge_from_dict`` keys (e.g. smaller widths).
+
+    Returns:
+        list[dict]: one row per config and precision.
+    """
+    from mmengine.dataset import pseudo_collate
+
+    from mmagic.registry import DATASETS
+    from .real_teacher import budget
+    init_default_scope('mmagic')
+    rows = []
+    for label, path in configs.items():
+        base = load_config(path)
+        cfg = load_config(path)
+        cfg.merge_from_dict(budget(base, photos, size, 1, 1, 0, teacher_ckpt))
+        cfg.merge_from_dict(overrides or {})
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+        torch.manual_seed(0)
+        data = pseudo_collate([dataset[0]])
+        ref = None
+        for precision in precisions:
+            cfg.model.teacher.precision = precision
+            torch.manual_seed(0)
+            model = MODELS.build(cfg.model).train()
+            model.register_distill_state_saver('benchmark')
+            opt = optims(model)
+            MessageHub.get_current_instance().update_info('iter', 0)
+            real = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
+            with torch.no_grad():
+                target = model.teacher.translate('vintage', real)
+            losses = {k: float(v) for k, v in model.train_step(copy.deepcopy(data), opt).items()
+                      if k == 'loss_pixel' or (k.startswith('loss_') and k.endswith('_vintage'))}
+
+            def teacher_forward(model=model, real=real):
+                with torch.no_grad():
+                    model.teacher.translate('vintage', real)
+            times = median_times(
+                {'step': lambda model=model, opt=opt: model.train_step(copy.deepcopy(data), opt),
+                 'teacher': teacher_forward}, warmup=1, repeats=repeats)
+            row = dict(config=label, precision=precision, size=size, step_s=times['step'],
+                       teacher_s=times['teacher'], teacher_share=times['teacher'] / times['step'],
+                       losses=losses)
+            if ref is None:
+                ref = dict(target=target, losses=losses)
+            else:
+                row['target_mean_abs_diff'] = float((target - ref['target']).abs().mean())
+                row['loss_rel_change'] = {k: abs(v - ref['losses'][k]) / max(abs(
+                    ref['losses'][k]), 1e-12) for k, v in losses.items()}
+            rows.append(row)
+            log(f"| {label} | {precision} | {size} | {row['step_s']:.3f} | "
+                f"{row['teacher_s']:.3f} ({100 * row['teacher_share']:.0f} %) | "
+                + (f"{row['target_mean_abs_diff']:.2e} | " + ', '.join(
+                    f'{k[5:]} {100 * v:.2f} %' for k, v in row['loss_rel_change'].items())
+                   if 'loss_rel_change' in row else '- | -') + ' |')
+    return rows
