@@ -23,7 +23,8 @@ from mmagic.utils import print_colored_log
 
 from reko_mm.apis import generators_of
 from reko_mm.engine import AMP_DTYPES, add_checkpoint_hooks, enable_amp
-from reko_mm.utils import (check_data_roots, check_input_sizes, check_work_dir, load_config,
+from reko_mm.utils import (check_data_roots, check_images, check_input_sizes, check_work_dir,
+                           load_config,
                            close_process_group)
 
 
@@ -74,6 +75,7 @@ def main():
         cfg.resume = True
     check_data_roots(cfg, keys=('train_dataloader', 'val_dataloader'))
     check_input_sizes(cfg, generators_of(cfg), keys=('train_dataloader', 'val_dataloader'))
+    check_images(cfg, keys=('train_dataloader', 'val_dataloader'), log=print_colored_log)
     check_work_dir(cfg, resume=args.resume)
     add_checkpoint_hooks(cfg)
 
