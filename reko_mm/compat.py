@@ -4,8 +4,33 @@ Each fix is a no-op where the upstream code already works, and says what it fixe
 """
 import functools
 import sys
+import warnings
 
 import torch
+
+# Upstream warnings that every command would print, none of which the user can act on: the
+# message (a regex of its start) and the module that warns. Filtered where reko_mm is imported
+# (before it imports MMagic); everything else still shows.
+UPSTREAM_WARNINGS = (
+    # diffusers 0.24 (imported by MMagic) registers its outputs with a torch API renamed in 2.2
+    (FutureWarning, r'`torch\.utils\._pytree\._register_pytree_node` is deprecated', 'diffusers'),
+    # MMagic 1.2 uses np.bool8, deprecated in NumPy 1.24
+    (DeprecationWarning, r'`np\.bool8` is a deprecated alias', 'mmagic'),
+    # mmengine 0.10 imports pkg_resources to resolve mmagic:: config bases
+    (UserWarning, r'pkg_resources is deprecated as an API', ''),
+    # MMagic's Pix2Pix passes the deprecated `reduce` argument to F.l1_loss
+    (UserWarning, r'size_average and reduce args will be deprecated', ''),
+    # mmcv's ConvModule, for every CycleGAN generator (a bias before InstanceNorm is MMagic's
+    # and junyanz's design, and affine IN cancels it anyway)
+    (UserWarning, r'Unnecessary conv bias before batch/instance norm', 'mmcv'),
+)
+
+
+def quiet_upstream_warnings():
+    """Hide the :data:`UPSTREAM_WARNINGS` (idempotent)."""
+    for category, message, module in UPSTREAM_WARNINGS:
+        warnings.filterwarnings('ignore', message=message, category=category,
+                                module=module + '.*' if module else '')
 
 
 def fix_generation_init_weights():
@@ -142,6 +167,7 @@ def fix_pix2pix_test_step():
 
 def apply_all():
     """Apply every fix (idempotent)."""
+    quiet_upstream_warnings()
     fix_checkpoint_weights_only()
     fix_cpu_distributed()
     fix_generation_init_weights()
