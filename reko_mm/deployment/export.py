@@ -18,8 +18,20 @@ from ..utils.config import load_config
 
 
 def load_student(cfg, checkpoint: str, config_name: str = 'the config') -> nn.Module:
-    """Build the plain student of ``cfg`` and load it strictly from a (ReKo) checkpoint: every key
-    and shape must match (distillation entries of a training checkpoint are not the student)."""
+    """Build the plain student of ``cfg`` and load it strictly from a checkpoint.
+
+    Args:
+        cfg (Config): a plain or distillation config (its student is built).
+        checkpoint (str): a student or distillation checkpoint; its distillation entries are not
+            part of the student and are skipped.
+        config_name (str): how errors name the config.
+
+    Returns:
+        nn.Module: the student model, in eval mode.
+
+    Raises:
+        CheckpointMismatchError: a key or shape does not match (nothing is loaded).
+    """
     from mmengine.registry import init_default_scope
     from mmagic.registry import MODELS
 
@@ -31,8 +43,17 @@ def load_student(cfg, checkpoint: str, config_name: str = 'the config') -> nn.Mo
 
 
 def save_plain_checkpoint(model: nn.Module, cfg, src_checkpoint: str, out: str) -> str:
-    """Write the student as a plain MMagic checkpoint: its ``state_dict`` only (no distillation
-    heads, no optimizer) and ``meta.cfg`` set to the plain student config."""
+    """Write the student as a plain MMagic checkpoint.
+
+    Args:
+        model (nn.Module): the plain student.
+        cfg (Config): its (distillation) config; ``meta.cfg`` becomes the plain student's.
+        src_checkpoint (str): the checkpoint it came from (refused as ``out``).
+        out (str): where to write.
+
+    Returns:
+        str: ``out``, holding the ``state_dict`` only (no distillation heads, no optimizer).
+    """
     if osp.abspath(out) == osp.abspath(src_checkpoint):
         raise ValueError(f'refusing to overwrite the source checkpoint {src_checkpoint}')
     src = torch.load(src_checkpoint, map_location='cpu', weights_only=False)
@@ -50,9 +71,20 @@ def generator_domains(model: nn.Module) -> Dict[str, str]:
 
 def real_inputs(cfg, model: nn.Module, source_domain: str, num: int,
                 split: str = 'test') -> torch.Tensor:
-    """The first ``num`` images of ``source_domain`` of the test (or ``split='train'``) set,
-    preprocessed as the model's data preprocessor does (the train set's pipeline, with its
-    random flips and crops, for 'train')."""
+    """The first ``num`` images of ``source_domain``, preprocessed as the model's
+    preprocessor does.
+
+    Args:
+        cfg (Config): the config whose test (or train) dataloader gives the images.
+        model (nn.Module): the model whose data preprocessor normalises them.
+        source_domain (str): the domain to read (``img_<domain>``).
+        num (int): how many.
+        split (str): ``'test'`` (the test or val dataloader) or ``'train'`` (its pipeline, with
+            its random flips and crops).
+
+    Returns:
+        Tensor: ``(num, 3, H, W)`` in [-1, 1], the model's channel order.
+    """
     from mmengine.dataset import pseudo_collate
     from mmagic.registry import DATASETS
     if split == 'train':
@@ -69,8 +101,21 @@ def real_inputs(cfg, model: nn.Module, source_domain: str, num: int,
 
 def export_onnx(generator: nn.Module, example: torch.Tensor, path: str, opset: int = 17,
                 dynamic: bool = True) -> str:
-    """Export (batch, height and width dynamic unless ``dynamic=False``) with the TorchScript
-    exporter; an unsupported op names the op and the opset."""
+    """Export a generator to ONNX with the TorchScript-based exporter and check the file.
+
+    Args:
+        generator (nn.Module): the network, in eval mode.
+        example (Tensor): an input it takes.
+        path (str): the ``.onnx`` to write.
+        opset (int): the ONNX opset.
+        dynamic (bool): batch, height and width dynamic.
+
+    Returns:
+        str: ``path``.
+
+    Raises:
+        RuntimeError: an operator has no ONNX form at ``opset`` (it is named).
+    """
     axes = {0: 'batch', 2: 'height', 3: 'width'}
     try:
         torch.onnx.export(generator, (example,), path, dynamo=False, opset_version=opset,
@@ -92,11 +137,15 @@ def freeze_torchscript(generator: nn.Module, example: torch.Tensor) -> torch.jit
 
 
 def export_torchscript(generator: nn.Module, example: torch.Tensor, path: str) -> str:
+    """Write a frozen TorchScript trace of ``generator`` to ``path``; return
+    ``path``.
+    """
     freeze_torchscript(generator, example).save(path)
     return path
 
 
 def max_abs_diff(a, b) -> float:
+    """The largest absolute difference of two arrays or tensors, in float64."""
     return float(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)).max())
 
 
@@ -107,10 +156,25 @@ FORMATS = {'onnx': '.onnx', 'torchscript': '.pt', 'openvino': '.xml',
 def write_formats(generator: nn.Module, example: torch.Tensor, stem: str, formats, opset: int = 17,
                   dynamic: bool = True, calibration: Optional[Callable[[], list]] = None,
                   scratch: Optional[str] = None) -> Dict[str, str]:
-    """Write ``generator`` as each of ``formats`` at ``stem`` + its suffix: ONNX first, then the
-    forms made from it (OpenVINO IR, int8 ONNX calibrated on ``calibration()`` images), and
-    TorchScript. The ONNX graph of a derived form lives in ``scratch`` when ONNX itself is not
-    asked for. Returns ``{format: path}``."""
+    """Write ``generator`` in each of ``formats`` (the one ONNX -> IR -> int8 chain).
+
+    ONNX is written first and the forms made from it follow (OpenVINO IR, int8 ONNX), then
+    TorchScript.
+
+    Args:
+        generator (nn.Module): the network, in eval mode.
+        example (Tensor): an input it takes (its shape is the export's when not dynamic).
+        stem (str): the output path without suffix; each format adds its own (:data:`FORMATS`).
+        formats: any of :data:`FORMATS`.
+        opset (int): the ONNX opset.
+        dynamic (bool): batch, height and width dynamic in ONNX.
+        calibration (callable, optional): returns the images int8 is calibrated on.
+        scratch (str, optional): where the ONNX graph of a derived form goes when ONNX itself is
+            not asked for.
+
+    Returns:
+        dict: ``{format: path}``.
+    """
     from .runtimes import quantize_int8, save_openvino_ir
     formats = list(formats)
     unknown = set(formats) - set(FORMATS)
@@ -138,8 +202,17 @@ def write_formats(generator: nn.Module, example: torch.Tensor, stem: str, format
 
 def verify_formats(files: Dict[str, str], inputs: torch.Tensor,
                    reference: np.ndarray) -> Dict[str, float]:
-    """Max abs difference of each exported file (run by its format's first runtime) to the
-    PyTorch ``reference`` output on ``inputs``."""
+    """The max abs difference of each exported file to PyTorch's output.
+
+    Args:
+        files (dict): ``{format: path}`` (:func:`write_formats`).
+        inputs (Tensor): the images, in the model's channel order.
+        reference (ndarray): PyTorch's output on them.
+
+    Returns:
+        dict: ``{format: max abs difference}``; each file is run by its format's exact runtime
+        (int8 by ONNX Runtime's int8 kernels).
+    """
     from .runtimes import FORMAT_RUNTIMES, file_runner
     return {fmt: max_abs_diff(file_runner(path, FORMAT_RUNTIMES[fmt][0])(inputs.numpy()),
                               reference) for fmt, path in files.items()}
@@ -147,9 +220,27 @@ def verify_formats(files: Dict[str, str], inputs: torch.Tensor,
 
 def plan_export(cfg, model: nn.Module, name: str, out_dir: str, formats, allow_int8: bool,
                 split_narrow: bool, overwrite: bool) -> dict:
-    """What an export will write, checked before anything is: the formats, the generators'
-    graphs and every output path. Refuses unknown formats, ``split_narrow`` where it would do
-    nothing or with ``fastest``, and files that exist (unless ``overwrite``)."""
+    """What an export will write, checked before anything is.
+
+    Args:
+        cfg (Config): the config.
+        model (nn.Module): the loaded student.
+        name (str): the stem of the output files.
+        out_dir (str): where they go.
+        formats: ``pth``, any of :data:`FORMATS`, or ``fastest``.
+        allow_int8 (bool): with ``fastest``, let int8 compete.
+        split_narrow (bool): export the exact rewrite of the narrow convolutions.
+        overwrite (bool): allow existing files to be replaced.
+
+    Returns:
+        dict: ``formats`` (to make), ``fastest``, ``pth``, ``domains`` (``{target: source}``),
+        ``graphs`` (``{target: {graph: generator}}``) and ``outputs`` (every path written).
+
+    Raises:
+        ValueError: unknown formats, ``split_narrow`` with ``fastest`` or where nothing would be
+            rewritten.
+        FileExistsError: an output exists and ``overwrite`` is off.
+    """
     from .rewrite import split_narrow_convs
     from .runtimes import FORMAT_RUNTIMES, runtime_available
     unknown = set(formats) - {'pth', 'fastest'} - set(FORMATS)

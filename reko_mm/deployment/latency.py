@@ -16,8 +16,19 @@ from .runtimes import (FILE_RUNTIMES, FORMAT_RUNTIMES, REDUCED_PRECISION, RUNTIM
 
 def median_times(fns: Dict[Hashable, Callable[[], object]], warmup: int = 3, repeats: int = 10,
                  sync: Optional[Callable[[], None]] = None) -> Dict[Hashable, float]:
-    """Median seconds per call of each function, timed in interleaved rounds (a drift of the
-    machine hits all of them alike); ``sync`` (e.g. ``torch.cuda.synchronize``) after each."""
+    """Median seconds per call of each function, timed in interleaved rounds.
+
+    A drift of the machine (another process, a clock change) hits all of them alike.
+
+    Args:
+        fns (dict): ``{name: fn()}``.
+        warmup (int): untimed calls of each first.
+        repeats (int): timed rounds.
+        sync (callable, optional): called after each call (e.g. ``torch.cuda.synchronize``).
+
+    Returns:
+        dict: ``{name: median seconds}``.
+    """
     sync = sync or (lambda: None)
     for fn in fns.values():
         for _ in range(warmup):
@@ -36,12 +47,22 @@ def median_times(fns: Dict[Hashable, Callable[[], object]], warmup: int = 3, rep
 def make_runner(runtime: str, x: torch.Tensor, net: Optional[nn.Module] = None,
                 path: Optional[str] = None, threads: int = 0, device: str = 'cpu'
                 ) -> Tuple[Callable[[], object], Callable[[], np.ndarray]]:
-    """``(run, output)`` of a generator on ``x`` in ``runtime``: ``run()`` is what is timed,
-    ``output()`` its result as numpy (for the equality check).
+    """A generator on ``x`` in ``runtime``, as ``(run, output)``.
 
-    ``pytorch`` (eager, on ``device``), ``torchscript`` (a frozen trace with
-    ``optimize_for_inference`` when given ``net``; the file when given ``path``) and
-    ``torch-compile`` (inductor) run ``net``; the other runtimes run the exported file ``path``.
+    ``run()`` is what is timed; ``output()`` its result as numpy, for the equality check.
+
+    Args:
+        runtime (str): ``pytorch`` (eager, on ``device``), ``torchscript`` (a frozen trace with
+            ``optimize_for_inference`` of ``net``, or the file ``path``), ``torch-compile``
+            (inductor), or a file runtime (:data:`FILE_RUNTIMES`) that runs ``path``.
+        x (Tensor): the input.
+        net (nn.Module, optional): the network (eager, TorchScript, torch.compile).
+        path (str, optional): the exported file (file runtimes).
+        threads (int): threads of a file runtime (0: its default).
+        device (str): ``pytorch``'s device.
+
+    Returns:
+        tuple: ``(run, output)``.
     """
     if runtime in FILE_RUNTIMES or (runtime == 'torchscript' and path):
         if path is None:

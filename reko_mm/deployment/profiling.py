@@ -44,7 +44,17 @@ def conv_layers(net: nn.Module, x: torch.Tensor) -> List[dict]:
 
 def profile_ort(paths: Dict[str, str], x: torch.Tensor, threads: int,
                 repeats: int) -> Dict[str, Dict[str, float]]:
-    """ONNX Runtime's per-node profile of each network, summed per operator type (ms per run)."""
+    """ONNX Runtime's per-node profile of each network, summed per operator type.
+
+    Args:
+        paths (dict): ``{network: .onnx path}``.
+        x (Tensor): the input.
+        threads (int): intra-op threads.
+        repeats (int): runs profiled (the first, a warm-up, is averaged in).
+
+    Returns:
+        dict: ``{network: {operator type: ms per run}}``.
+    """
     from .runtimes import ort_session
     table = {}
     for name, path in paths.items():
@@ -65,8 +75,19 @@ def profile_ort(paths: Dict[str, str], x: torch.Tensor, threads: int,
 
 def profile_openvino(path: str, x: torch.Tensor, threads: int, warmup: int,
                      repeats: int) -> List[dict]:
-    """OpenVINO's performance counters of one network, in execution order: node name, type,
-    the kernel it ran (``exec_type``, e.g. ``brgconv_avx512_f32``) and ms per run."""
+    """OpenVINO's performance counters of one network, in execution order.
+
+    Args:
+        path (str): the OpenVINO IR (or ONNX) file.
+        x (Tensor): the input.
+        threads (int): inference threads.
+        warmup (int): untimed runs.
+        repeats (int): runs averaged.
+
+    Returns:
+        list[dict]: per executed node: ``name``, ``type``, the kernel it ran (``exec_type``, e.g.
+        ``brgconv_avx512_f32``) and ``ms`` per run.
+    """
     from .runtimes import openvino_compiled
     compiled = openvino_compiled(path, threads, extra={'PERF_COUNT': True})
     request = compiled.create_infer_request()
@@ -104,7 +125,9 @@ def openvino_layer_table(nodes: Dict[str, List[dict]], convs: Dict[str, List[dic
 
 
 def op_table_text(title: str, table: Dict[str, Dict[str, float]], threads: int) -> str:
-    """Teacher and student time per operator type, with shares and ratios."""
+    """The teacher's and the student's time per operator type, with shares and
+    ratios, as text (``table``: ``{'teacher' | 'student': {type: ms}}``).
+    """
     total = {n: sum(t.values()) for n, t in table.items()}
     lines = [f'\n{title} per operator type, {threads} thread(s), ms per run '
              '(share of the network time):',
@@ -123,9 +146,24 @@ def op_table_text(title: str, table: Dict[str, Dict[str, float]], threads: int) 
 
 def network_profiles(graphs: Dict[str, Dict[str, nn.Module]], files: dict, x: torch.Tensor,
                      threads: int, warmup: int, repeats: int, log=print) -> dict:
-    """Where each network's time goes, printed and returned: ONNX Runtime per operator type
-    (first graph), OpenVINO per operator type and per convolution layer (every graph).
-    ``files[graph][net][runtime]`` are the exported files (``compare_latency`` writes them)."""
+    """Where each network's time goes, printed and returned.
+
+    ONNX Runtime per operator type (first graph); OpenVINO per operator type and per
+    convolution layer, with its multiply-adds per second (every graph).
+
+    Args:
+        graphs (dict): ``{graph: {'teacher': net, 'student': net}}``.
+        files (dict): ``files[graph][net][runtime]``, the exported files
+            (:func:`~reko_mm.deployment.latency.compare_latency` writes them).
+        x (Tensor): the input.
+        threads (int): threads.
+        warmup (int): untimed runs.
+        repeats (int): runs averaged.
+        log (callable): where the tables go.
+
+    Returns:
+        dict: ``onnxruntime`` and ``openvino`` tables.
+    """
     from .runtimes import runtime_available
     out = {}
     first = next(iter(graphs))  # 'plain' unless only the rewritten graph is timed

@@ -57,10 +57,19 @@ def runtime_available(runtime: str) -> Optional[str]:
 
 def ort_session(path: str, threads: int = 0, tuned: bool = False,
                 profile_prefix: Optional[str] = None):
-    """An ONNX Runtime CPU session with all graph optimisations. ``tuned`` adds what ORT's
-    performance guide suggests for one request at a time: sequential execution, one inter-op
-    thread, spinning intra-op threads, denormals flushed to zero. ``profile_prefix``: write
-    ORT's per-node profile there (``session.end_profiling()`` returns its file)."""
+    """An ONNX Runtime CPU session with all graph optimisations.
+
+    Args:
+        path (str): the ``.onnx`` file.
+        threads (int): intra-op threads (0: ONNX Runtime's default).
+        tuned (bool): what ORT's performance guide suggests for one request at a time: sequential
+            execution, one inter-op thread, spinning intra-op threads, denormals flushed to zero.
+        profile_prefix (str, optional): write ORT's per-node profile there
+            (``session.end_profiling()`` returns its file).
+
+    Returns:
+        onnxruntime.InferenceSession
+    """
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -79,9 +88,18 @@ def ort_session(path: str, threads: int = 0, tuned: bool = False,
 
 def openvino_compiled(path: str, threads: int = 0, extra: Optional[dict] = None,
                       precision: str = 'f32'):
-    """An OpenVINO CPU model (ONNX or IR ``.xml``) compiled for latency, in ``precision``
-    (``f32``, or ``bf16`` on CPUs with bf16 units); ``extra``: more properties, e.g.
-    ``{'PERF_COUNT': True}``."""
+    """An OpenVINO CPU model (ONNX or IR ``.xml``) compiled for latency.
+
+    Args:
+        path (str): the model file.
+        threads (int): inference threads (0: OpenVINO's default).
+        extra (dict, optional): more properties, e.g. ``{'PERF_COUNT': True}``.
+        precision (str): ``'f32'`` (exact; OpenVINO would pick bf16 on CPUs with bf16 units), or
+            ``'bf16'``.
+
+    Returns:
+        openvino.CompiledModel
+    """
     import openvino as ov
     config = {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': precision}
     if threads:
@@ -98,8 +116,17 @@ def save_openvino_ir(onnx_path: str, xml_path: str) -> str:
 
 
 def quantize_int8(onnx_path: str, out_path: str, calibration: Iterable[torch.Tensor]) -> str:
-    """Static int8 quantisation (QDQ, per-channel int8 weights, uint8 activations, min-max
-    ranges) of an ONNX generator, calibrated on ``calibration`` images (N, C, H, W)."""
+    """Static int8 quantisation of an ONNX generator's convolutions (QDQ,
+    per-channel int8 weights, uint8 activations, min-max ranges).
+
+    Args:
+        onnx_path (str): the fp32 ONNX generator.
+        out_path (str): the int8 ``.onnx`` to write.
+        calibration: ``(N, C, H, W)`` tensors whose images set the ranges.
+
+    Returns:
+        str: ``out_path``. Nothing is left in the working directory.
+    """
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                           QuantType, quantize_static)
     batches = [x.detach().cpu().numpy() for x in calibration]
@@ -147,7 +174,16 @@ def quantize_int8(onnx_path: str, out_path: str, calibration: Iterable[torch.Ten
 
 
 def file_runner(path: str, runtime: str, threads: int = 0) -> Callable[[np.ndarray], np.ndarray]:
-    """``fn(x) -> y`` (numpy, NCHW) running an exported file with ``runtime``."""
+    """A function running an exported file.
+
+    Args:
+        path (str): the file (``.onnx``, ``.xml``, ``.pt``).
+        runtime (str): one of :data:`FILE_RUNTIMES` or ``'torchscript'``.
+        threads (int): threads (0: the runtime's default).
+
+    Returns:
+        callable: ``fn(x) -> y``, numpy NCHW in and out.
+    """
     if runtime.startswith('onnxruntime'):
         session = ort_session(path, threads, tuned=runtime == 'onnxruntime-tuned')
         name = session.get_inputs()[0].name
@@ -172,6 +208,9 @@ def file_runner(path: str, runtime: str, threads: int = 0) -> Callable[[np.ndarr
 
 
 def runtime_for_file(path: str) -> str:
+    """The runtime that runs an exported file by default, from its suffix
+    (``.onnx``: ONNX Runtime, ``.xml``: OpenVINO, ``.pt``: TorchScript).
+    """
     ext = osp.splitext(path)[1].lower()
     runtimes = {'.onnx': 'onnxruntime', '.xml': 'openvino', '.pt': 'torchscript'}
     if ext not in runtimes:

@@ -65,11 +65,21 @@ def _assemble(parts: List[list], total: int, what: str) -> torch.Tensor:
 
 
 def rank_indices(total: int, rank: int, world: int) -> List[int]:
-    """Rank ``rank``'s strided share of items ``0..total-1``, padded with repeats of its last
-    item to ``ceil(total / world)``, so that every rank runs the same number of batches: a
-    generator with SyncBatchNorm in train mode (MMagic evaluates Pix2Pix so) synchronises every
-    batch, and unequal batch counts would hang. Repeats are dropped when the features are
-    gathered by index."""
+    """Rank ``rank``'s strided share of items ``0..total-1``, padded to
+    ``ceil(total / world)`` with repeats of its last item.
+
+    Every rank then runs the same number of batches: a generator with SyncBatchNorm in train mode
+    (MMagic evaluates Pix2Pix so) synchronises every batch, and unequal counts would hang. Repeats
+    are dropped when the features are gathered by index.
+
+    Args:
+        total (int): items evaluated.
+        rank (int): this process.
+        world (int): processes.
+
+    Returns:
+        list[int]: the dataset indices this rank evaluates.
+    """
     indices = list(range(rank, total, world))
     per_rank = -(-total // world)
     if len(indices) < per_rank:
@@ -306,14 +316,20 @@ def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
 
 def frechet_distance(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray,
                      cov2: np.ndarray):
-    """Fréchet distance of two Gaussians: ``(fid, mean term, covariance term)``.
+    """Fréchet distance of two Gaussians (MMagic's ``TransFID._calc_fid`` value).
 
-    The value of MMagic's ``TransFID._calc_fid``, computed with symmetric eigen-decompositions:
-    ``Tr sqrt(C1 C2) = Tr sqrt(S C2 S)`` with ``S = sqrt(C1)``, and ``S C2 S`` is symmetric
-    positive semi-definite. ``scipy.linalg.sqrtm`` of the non-symmetric product takes about
-    35 s for 2048 Inception dimensions on 2 CPU cores and is unstable when the covariances are
-    singular (fewer images than dimensions, the usual case); this takes a few seconds and is
-    exact up to rounding.
+    Computed with symmetric eigen-decompositions: ``Tr sqrt(C1 C2) = Tr sqrt(S C2 S)`` with
+    ``S = sqrt(C1)``, and ``S C2 S`` is symmetric positive semi-definite. ``scipy.linalg.sqrtm`` of
+    the non-symmetric product takes about 35 s for 2048 dimensions on 2 CPU cores and is unstable
+    when the covariances are singular (fewer images than dimensions, the usual case); this takes a
+    few seconds and is exact up to rounding.
+
+    Args:
+        mean1, cov1: the first Gaussian.
+        mean2, cov2: the second.
+
+    Returns:
+        tuple: ``(fid, mean term, covariance term)``.
     """
     root = _psd_sqrt(cov1)
     inner = root @ cov2 @ root
@@ -326,8 +342,19 @@ def frechet_distance(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray,
 
 def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, num_subsets: int = 100,
                               max_subset_size: int = 1000, seed: int = 0):
-    """Unbiased MMD^2 with the cubic polynomial kernel, averaged over random subsets
-    (Binkowski et al. 2018; the estimator of clean-fid / torch-fidelity). Returns (mean, std)."""
+    """Unbiased MMD^2 with the cubic polynomial kernel, averaged over
+    random subsets (Binkowski et al. 2018; the estimator of clean-fid and torch-fidelity).
+
+    Args:
+        real (ndarray): ``(n, d)`` features.
+        fake (ndarray): ``(m, d)`` features.
+        num_subsets (int): subsets averaged.
+        max_subset_size (int): images per subset (capped by the set sizes).
+        seed (int): the seed of the subset draw.
+
+    Returns:
+        tuple: ``(mean, std)`` over the subsets.
+    """
     dim = real.shape[1]
     m = min(len(real), len(fake), max_subset_size)
     if m < 2:

@@ -9,7 +9,9 @@ from mmagic.registry import TASK_UTILS
 
 
 def resolve_module(model: nn.Module, name: str, owner: str = 'model') -> nn.Module:
-    """``model.get_submodule(name)`` with an error that lists the closest valid names."""
+    """``model.get_submodule(name)``, with an error that lists the closest valid
+    names (``owner`` says whose module it is).
+    """
     names = [n for n, _ in model.named_modules() if n]
     if name in names:
         return model.get_submodule(name)

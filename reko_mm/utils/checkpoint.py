@@ -59,9 +59,24 @@ def describe_checkpoint(checkpoint: dict, state: Dict[str, torch.Tensor]) -> str
 
 def load_state_strict(model: nn.Module, checkpoint_path: str, config_name: str = 'the config',
                       map_location='cpu') -> dict:
-    """Load ``checkpoint_path`` into ``model`` with every key and shape matching; return the
-    checkpoint. Distillation keys of a reko-mm training checkpoint are not part of a plain
-    student and are skipped with a log line. Raises :class:`CheckpointMismatchError`."""
+    """Load a checkpoint into ``model`` with every key and shape matching.
+
+    Distillation keys of a reko-mm training checkpoint are not part of a plain student and are
+    skipped with a log line.
+
+    Args:
+        model (nn.Module): the model built from the config.
+        checkpoint_path (str): the checkpoint (loaded with torch's weights-only unpickler).
+        config_name (str): how errors name the config.
+        map_location: as for ``torch.load``.
+
+    Returns:
+        dict: the checkpoint.
+
+    Raises:
+        CheckpointMismatchError: the first mismatching keys and what the checkpoint seems to be;
+            nothing is loaded.
+    """
     if not osp.isfile(checkpoint_path):
         raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint_path)}')
     checkpoint = _load_checkpoint(checkpoint_path, map_location=map_location, logger='current')
@@ -104,10 +119,19 @@ def load_state_strict(model: nn.Module, checkpoint_path: str, config_name: str =
 
 def load_distill_state(model: nn.Module, checkpoint: dict, checkpoint_path: str,
                        required: bool = False) -> bool:
-    """Load a checkpoint's ``'distill'`` entry into a ``TeacherStudentGAN``; True if loaded.
+    """Load a checkpoint's ``'distill'`` entry into a ``TeacherStudentGAN``.
 
-    Older reko-mm checkpoints kept the heads in the state_dict; ``load_state_strict`` of a
-    ``TeacherStudentGAN`` reads those itself. ``required``: refuse a checkpoint without either.
+    Older reko-mm checkpoints kept the heads in the state_dict; :func:`load_state_strict` of a
+    ``TeacherStudentGAN`` reads those itself.
+
+    Args:
+        model (nn.Module): the model (nothing happens for a plain one).
+        checkpoint (dict): the loaded checkpoint.
+        checkpoint_path (str): its path, for messages.
+        required (bool): refuse a checkpoint without a distillation state.
+
+    Returns:
+        bool: whether a distillation state was loaded.
     """
     if not hasattr(model, 'distill'):
         return False
@@ -129,7 +153,10 @@ def load_distill_state(model: nn.Module, checkpoint: dict, checkpoint_path: str,
 def load_checkpoint_strict(model: nn.Module, checkpoint_path: str,
                            config_name: str = 'the config',
                            require_distill: Optional[bool] = None) -> dict:
-    """:func:`load_state_strict`, then the distillation state of a ``TeacherStudentGAN``."""
+    """:func:`load_state_strict`, then the distillation state of a
+    ``TeacherStudentGAN`` (:func:`load_distill_state`, ``required=require_distill``); returns the
+    checkpoint.
+    """
     checkpoint = load_state_strict(model, checkpoint_path, config_name)
     load_distill_state(model, checkpoint, checkpoint_path, required=bool(require_distill))
     return checkpoint

@@ -17,7 +17,16 @@ def last_ckpt(work_dir: str) -> Optional[str]:
 
 
 def config_differences(a, b, path: str, out: List[str]) -> List[str]:
-    """Key paths where two config values differ (lists and tuples compare as sequences)."""
+    """Key paths where two config values differ, appended to ``out``.
+
+    Args:
+        a, b: the two values (dicts recurse; lists and tuples compare as sequences).
+        path (str): the key path of ``a`` / ``b``.
+        out (list): where the differences go.
+
+    Returns:
+        list[str]: ``out``, as ``'<path>: <a> then, <b> now'``.
+    """
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b), key=str):
             config_differences(a.get(k), b.get(k), f'{path}.{k}', out)
@@ -35,13 +44,21 @@ class StaleRunError(RuntimeError):
 
 def run_state(work_dir: str, cfg_path: str, options: List[str],
               iters: Optional[int]) -> Tuple[str, Optional[str]]:
-    """``('done' | 'partial' | 'new', last checkpoint)`` of a training run.
+    """Whether a training run in a work dir is finished, partial or new.
 
-    ``'done'`` only when the last checkpoint reached ``iters`` (any, if None) and was trained
-    with the same model, schedule and training data as ``cfg_path`` + ``options``
-    (``--cfg-options`` strings) ask for now; ``'partial'`` when it stopped earlier with the same
-    config (resume it). A run of another config raises :class:`StaleRunError`: it must be
-    neither reused nor overwritten.
+    Args:
+        work_dir (str): the run's work dir.
+        cfg_path (str): the config it should have been trained with.
+        options (list[str]): ``--cfg-options`` strings on top of it.
+        iters (int, optional): the iterations of a finished run (None: any).
+
+    Returns:
+        tuple: ``('done' | 'partial' | 'new', its last checkpoint or None)``. ``'done'`` only when
+        the last checkpoint reached ``iters`` and was trained with the same model, schedule and
+        training data; ``'partial'`` when it stopped earlier with the same config (resume it).
+
+    Raises:
+        StaleRunError: the work dir holds a run of another config: neither reuse nor overwrite it.
     """
     from mmengine.config import DictAction
     ckpt = last_ckpt(work_dir)

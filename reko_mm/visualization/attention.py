@@ -25,6 +25,9 @@ def to_input(img_bgr: np.ndarray, model: nn.Module) -> torch.Tensor:
 
 
 def record_layer(net: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
+    """The output of ``layer`` of ``net`` when ``net`` runs on ``x`` (a recorder is
+    attached for that call only).
+    """
     recorder = ModuleOutputRecorder(net, layer, owner='generator')
     try:
         with recorder.recording():
@@ -38,11 +41,19 @@ def record_layer(net: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
 def teacher_regions(net: nn.Module, layer: str, x: torch.Tensor, k: int, selector=None,
                     student: Optional[Tuple[nn.Module, str]] = None
                     ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Run ``net`` on ``x`` and return (attention map (H, W), selected flat indices (K,)).
+    """The teacher's attention map and the regions ReKo selects.
 
-    ``selector`` is a :class:`RegionAwareDistillLoss` (its ``select_regions`` is used, so what
-    is shown is what is distilled; ``student=(generator, layer)`` gives it the student feature);
-    by default the top-K of the teacher attention.
+    Args:
+        net (nn.Module): the teacher generator.
+        layer (str): its distilled layer.
+        x (Tensor): ``(1, 3, H, W)`` in [-1, 1].
+        k (int): regions to select.
+        selector (RegionAwareDistillLoss, optional): the loss whose ``select_regions`` picks them
+            (so what is shown is what is distilled); default: the top-K of the teacher attention.
+        student (tuple, optional): ``(generator, layer)``, for selectors that read the student.
+
+    Returns:
+        tuple: ``(attention map (h, w), selected flat indices (k,))``.
     """
     feat = record_layer(net, layer, x)
     att = attention_map(feat)[0]
@@ -62,9 +73,17 @@ def teacher_regions(net: nn.Module, layer: str, x: torch.Tensor, k: int, selecto
 
 def region_hit_rate(idx: torch.Tensor, shape: Tuple[int, int],
                     mask: np.ndarray) -> Tuple[float, float]:
-    """Share of selected cells lying on the objects, and the share of all cells that do.
+    """The share of selected cells on the objects, and of all cells.
 
-    A cell of the ``shape`` grid counts as "on the object" when most of its pixels are.
+    A cell of the ``shape`` grid counts as on the object when most of its pixels are.
+
+    Args:
+        idx (Tensor): selected flat cell indices.
+        shape (tuple): the grid ``(h, w)``.
+        mask (ndarray): the object mask of the image (bool, full resolution).
+
+    Returns:
+        tuple: ``(hit rate, chance)``.
     """
     h, w = shape
     cell = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
@@ -75,7 +94,21 @@ def region_hit_rate(idx: torch.Tensor, shape: Tuple[int, int],
 def attention_figure(model: nn.Module, img_bgr: np.ndarray, domain: Optional[str] = None,
                      layer: Optional[str] = None, mask: Optional[np.ndarray] = None,
                      k: int = 64, scale: int = 4) -> Tuple[np.ndarray, Dict]:
-    """Image | teacher attention | selected regions, as one BGR image, plus statistics."""
+    """The paper's Fig. 1 for one image: image | teacher attention | the
+    selected regions, as one BGR image.
+
+    Args:
+        model (nn.Module): a ``TeacherStudentGAN`` (its teacher, layer and ReKo term are used).
+        img_bgr (ndarray): the image as OpenCV reads it.
+        domain (str, optional): the target domain (default: the first).
+        layer (str, optional): the teacher layer (default: the ReKo term's first).
+        mask (ndarray, optional): the object mask, to report the hit rate.
+        k (int, optional): regions (default: the ReKo term's K).
+        scale (int): upscaling of the maps.
+
+    Returns:
+        tuple: ``(figure, statistics dict)``.
+    """
     domain = domain or model._default_domain
     student = None
     if hasattr(model, 'teacher'):
@@ -133,9 +166,20 @@ def _distilled_pair(model: nn.Module, domain: str, layer: Optional[str]):
 def region_similarity(model: nn.Module, x: torch.Tensor, domain: str,
                       layer: Optional[str] = None, region: Optional[Tuple[int, int]] = None
                       ) -> Dict:
-    """Fig. 5: cosine similarity of one student region (query) to every teacher region (keys,
-    through the loss's frozen projector), and the InfoNCE probability of its positive among
-    the K selected keys. ``region`` is a (row, col) cell; default: the most attended one."""
+    """The paper's Fig. 5 for one region.
+
+    Args:
+        model (nn.Module): a ``TeacherStudentGAN`` with a ReKo term.
+        x (Tensor): the image, ``(1, 3, H, W)`` in [-1, 1].
+        domain (str): the target domain.
+        layer (str, optional): the distilled layer (default: the term's first).
+        region (tuple, optional): the ``(row, col)`` query cell (default: the most attended one).
+
+    Returns:
+        dict: the cosine similarity of the student's query region to every teacher region (keys
+        through the loss's frozen projector), the region, and the InfoNCE probability of its
+        positive among the K selected keys.
+    """
     import torch.nn.functional as F
     t_net, t_layer, s_net, s_layer, loss = _distilled_pair(model, domain, layer)
     t_feat, s_feat = record_layer(t_net, t_layer, x), record_layer(s_net, s_layer, x)
@@ -163,7 +207,10 @@ def region_similarity(model: nn.Module, x: torch.Tensor, domain: str,
 def similarity_figure(model: nn.Module, img_bgr: np.ndarray, domain: Optional[str] = None,
                       layer: Optional[str] = None, region: Optional[Tuple[int, int]] = None,
                       scale: int = 4) -> Tuple[np.ndarray, Dict]:
-    """Image with the query region | its similarity to all teacher regions, as one BGR image."""
+    """Image with the query region | its similarity to every teacher region, as
+    one BGR image, and the statistics of :func:`region_similarity` (same arguments, plus ``scale``,
+    the upscaling of the map).
+    """
     domain = domain or model._default_domain
     stats = region_similarity(model, to_input(img_bgr, model), domain, layer, region)
     h, w = stats['h'], stats['w']
@@ -183,9 +230,20 @@ def similarity_figure(model: nn.Module, img_bgr: np.ndarray, domain: Optional[st
 
 def object_hit_rate(net: nn.Module, layer: str, data_root: str, split: str = 'testB',
                     k: int = 64, model: Optional[nn.Module] = None) -> Dict[str, float]:
-    """Mean share of the top-K teacher-attention regions on the objects of a synthetic split.
+    """The mean share of the top-K teacher-attention regions on the objects of a
+    synthetic split.
 
-    ``chance`` is the mean share of all regions on the objects (what a random pick scores).
+    Args:
+        net (nn.Module): the teacher generator.
+        layer (str): its distilled layer.
+        data_root (str): a synthetic set (with its masks).
+        split (str): the folder of the images (e.g. ``'testB'``).
+        k (int): regions per image.
+        model (nn.Module, optional): the model whose preprocessor prepares the images.
+
+    Returns:
+        dict: ``hit_rate``, ``chance`` (the share of all regions on the objects, what a random pick
+        scores) and ``images``.
     """
     import glob
     import os.path as osp

@@ -8,13 +8,24 @@ from ...utils.state_dict import diff_state
 
 
 def load_vgg_features(arch: str, depth: int, weights: str, owner: str) -> nn.Sequential:
-    """``torchvision.models.<arch>().features[:depth]`` loaded from ``weights``, frozen, in eval
-    mode, with out-of-place ReLUs (so gradients can flow to the input through it).
+    """torchvision's VGG ``features`` with ImageNet weights from a local file.
 
-    ``weights`` is a torchvision ``vgg16`` / ``vgg19`` state dict (e.g. ``vgg19-dcbb9e9d.pth``)
-    or just its ``features``; nothing is downloaded. A missing file or a state dict of another
-    network is refused with its path and the first missing or mismatched keys. ``owner`` names
-    the caller in the messages.
+    Nothing is downloaded. The network is frozen, in eval mode, with out-of-place ReLUs (gradients
+    flow to the input through it).
+
+    Args:
+        arch (str): ``'vgg16'`` or ``'vgg19'``.
+        depth (int): how many ``features`` layers to keep.
+        weights (str): a torchvision state dict of that network (e.g. ``vgg19-dcbb9e9d.pth``) or
+            just its ``features``.
+        owner (str): names the caller in the messages.
+
+    Returns:
+        nn.Sequential
+
+    Raises:
+        FileNotFoundError: ``weights`` does not exist.
+        ValueError: it is not that network's state dict (the first missing or mismatched keys).
     """
     if not osp.isfile(weights):
         raise FileNotFoundError(f'{owner} weights file not found: {osp.abspath(weights)}')
