@@ -1,5 +1,5 @@
 # reko-mm: the two quick-start commands and their building blocks.
-#   make demo   set up, then train a teacher and distil a ReKo student on generated data
+#   make demo   set up, then distil vintagify's trained generator into a 7x ReKo student
 #   make test   set up, then lint (ruff, ruff.toml) and run the whole test suite
 export REKO_VENV ?= $(CURDIR)/.venv
 PY := $(REKO_VENV)/bin/python

@@ -2,7 +2,7 @@
 # (11.40 M parameters; its residual blocks work on 4x4 maps) and its 3-scale discriminator at
 # ndf 16, LSGAN + feature matching. pix2pixHD's reconstruction term is its VGG loss, which needs
 # ImageNet weights this set cannot assume; pix2pix's L1 term (weight 100) stands in for it (without
-# it the teacher reached 10.2 dB on the objects, with it 11.9 dB after 2500 iterations). Data,
+# it the teacher reached 10.2 dB on the objects, with it 11.9 dB, best at 3000 iterations). Data,
 # validation set, early stopping, checkpoints and ground-truth metrics as
 # pix2pix_bands_teacher.py.
 _base_ = ['./pix2pix_bands_teacher.py', '../_base_/pix2pixhd_model.py']

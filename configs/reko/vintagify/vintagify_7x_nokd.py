@@ -9,8 +9,9 @@
 #   python tools/model_converters/import_generator.py \
 #       .venv/lib/python3.11/site-packages/vintagify/resources/G_A2B_epoch33.pth \
 #       checkpoints/vintagify_vintage.pth --domain vintage
-#   python tools/train.py configs/reko/vintagify/vintagify_7x_nokd.py \
-#       --cfg-options dataroot=data/photos      # data/photos/train/*.jpg, data/photos/test/*.jpg
+#   python tools/train.py configs/reko/vintagify/vintagify_7x_nokd.py    # data/photos/{train,test}/
+#   python tools/train.py configs/reko/vintagify/vintagify_7x_nokd.py --cfg-options \
+#       train_dataloader.dataset.data_root=my_photos val_dataloader.dataset.data_root=my_photos
 #
 # Validation and test score the student against the teacher's translation of the held-out
 # photos (PSNR, SSIM, L1: GroundTruthError with gt_key='teacher_vintage').
