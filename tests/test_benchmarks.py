@@ -150,3 +150,22 @@ def test_real_data_budget_reads_the_real_facades(tmp_path):
     cfg = runs_of(tmp_path)['reko_seed0']
     assert cfg.model.generator.num_down == 6  # 64x64 images down to 1x1
     assert cfg.train_dataloader.dataset.data_root == osp.join(SHARED_DATA, 'facades')
+
+
+@pytest.mark.skipif(not osp.isdir(osp.join(SHARED_DATA, 'apple2orange')),
+                    reason='needs ../shared/data (apple2orange, facades photos)')
+def test_real_teacher_init_arms_differ_from_their_arm_only_in_student_init(tmp_path):
+    from reko_mm.benchmarks import real_teacher
+    real_teacher.run(str(tmp_path), SHARED_DATA, size=64, iters=4, eval_interval=2, seeds=(0,),
+                     widths=('7x',), arms=('nokd', 'nokd+init', 'reko+init'), num_train=4,
+                     num_test=2, init_rule='l1', dry_run=True, log=lambda _: None)
+    runs = {k: v.to_dict() for k, v in runs_of(tmp_path).items()}
+    assert sorted(runs) == ['7x_nokd_init_seed0', '7x_nokd_seed0', '7x_reko_init_seed0']
+    init = runs['7x_nokd_init_seed0']
+    assert init['model'].pop('student_init') == dict(rule='l1')
+    assert init == runs['7x_nokd_seed0']
+    assert runs['7x_reko_init_seed0']['model']['student_init'] == dict(rule='l1')
+    assert real_teacher.arm_name('reko+init') == '+ ReKo, teacher init'
+    with pytest.raises(real_teacher.BenchmarkError, match=r'each also with \+init'):
+        real_teacher.run(str(tmp_path), SHARED_DATA, arms=('largest+init',), dry_run=True,
+                         widths=('7x',), num_train=4, num_test=2, log=lambda _: None)

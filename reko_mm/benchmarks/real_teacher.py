@@ -39,6 +39,17 @@ MIN_BATCH = {'cat': 2}  # kernel alignment compares the images of a batch
 NAMES = {'nokd': 'teacher-target baseline', 'reko': '+ ReKo', 'gan_compression':
          '+ GAN Compression', 'omgd': '+ OMGD (VGG terms off)', 'cat': '+ CAT',
          'reko_omgd': '+ ReKo + OMGD', 'at': '+ AT', 'vid': '+ VID', 'srpkd': '+ SRPKD'}
+INIT = '+init'  # an arm name ending in it: the same arm, the student initialised from the teacher
+
+
+def arm_name(arm: str) -> str:
+    """The row label of an arm (``reko+init``: '+ ReKo, teacher init')."""
+    base = arm[:-len(INIT)] if arm.endswith(INIT) else arm
+    return NAMES.get(base, base) + (', teacher init' if arm.endswith(INIT) else '')
+
+
+def all_arms() -> List[str]:
+    return list(NAMES) + [a + INIT for a in NAMES]
 
 
 def vintagify_weights() -> str:
@@ -218,7 +229,8 @@ def speedup(student_cfgs: Dict[str, str], size: int, log=print) -> List[dict]:
 def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
         eval_interval: int = 200, seeds=tuple(range(8)), widths=('7x', '16x'), arms=None,
         num_train: int = 600, num_test: int = 48, precision: str = 'bf16', jobs: int = 2,
-        threads: int = 1, dry_run: bool = False, log=print) -> dict:
+        threads: int = 1, init_rule: str = 'norm_scale', dry_run: bool = False,
+        log=print) -> dict:
     """The whole benchmark (see the module docstring); returns ``results.json``'s content."""
     work_dir = osp.abspath(work_dir)
     t0 = time.time()
@@ -231,19 +243,24 @@ def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
     tasks = []
     for width in widths:
         for arm in (arms or ARMS[width]):
-            if arm not in NAMES and arm not in ABLATIONS:
-                raise BenchmarkError(f'unknown arm {arm!r}; arms: {sorted(NAMES)}')
+            base = arm[:-len(INIT)] if arm.endswith(INIT) else arm
+            if base not in NAMES and base not in ABLATIONS:
+                raise BenchmarkError(f'unknown arm {arm!r}; arms: {sorted(NAMES)}, each also '
+                                     f'with {INIT} (the student initialised from the teacher)')
             tasks += [(width, arm, s) for s in seeds]
 
     def one(task):
         width, arm, seed = task
+        base = arm[:-len(INIT)] if arm.endswith(INIT) else arm
         student = config_path(STUDENTS[width])
-        batch = MIN_BATCH.get(arm, 1)
+        batch = MIN_BATCH.get(base, 1)
         run_iters = iters // batch  # the same number of training images for every arm
-        cfg = arm_config(student, arm, 'resnet', budget(
-            load_config(student), photos, size, run_iters, max(1, eval_interval // batch),
-            seed, teacher, batch, precision, num_test))
-        work = osp.join(work_dir, f'{width}_{arm}_seed{seed}')
+        shared = budget(load_config(student), photos, size, run_iters,
+                        max(1, eval_interval // batch), seed, teacher, batch, precision, num_test)
+        if arm.endswith(INIT):
+            shared['model.student_init'] = dict(rule=init_rule)
+        cfg = arm_config(student, base, 'resnet', shared)
+        work = osp.join(work_dir, f"{width}_{arm.replace(INIT, '_init')}_seed{seed}")
         path = write_config(cfg, osp.join(work, 'budget_cfg.py'))
         return dict(queue.train_and_test(work, path, run_iters), width=width, arm=arm,
                     seed=seed, batch=batch)
@@ -258,6 +275,7 @@ def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
     speed = speedup({w: config_path(STUDENTS[w]) for w in widths}, size, log)
     log('[5/5] the report')
     results = dict(size=size, iters=iters, seeds=list(seeds), precision=precision,
+                   init_rule=init_rule,
                    teacher_scale=scale, speedup=speed, runs=done,
                    minutes=(time.time() - t0) / 60)
     text = report(results, work_dir, queue.commands)
@@ -298,10 +316,11 @@ def report(results: dict, work_dir: str, commands: List[str]) -> str:
         lines.append(arm_table(arms, _metric('teacher/psnr'), 'PSNR to the teacher (dB)',
                                extra=[('SSIM', _metric('teacher/ssim')),
                                       ('FID', _metric('FID/fid')),
-                                      ('KID', _metric('KID/kid'))], names=NAMES,
+                                      ('KID', _metric('KID/kid'))],
+                               names={a: arm_name(a) for a in arms},
                                fmt='.3f'))
         panels = [(f'{width}: validation PSNR to the teacher, mean over seeds',
-                   {NAMES.get(a, a): _mean_curve(rs, 'teacher/psnr') for a, rs in arms.items()})]
+                   {arm_name(a): _mean_curve(rs, 'teacher/psnr') for a, rs in arms.items()})]
         curves = curve_plot(panels, 'PSNR (dB)', osp.join(work_dir, f'curves_{width}.png'))
         lines += [f'Curves: {curves}', '']
         try:
@@ -358,7 +377,7 @@ def samples(arms: Dict[str, List[dict]], out_png: str, num: int = 4):
                 columns, labels = [x, teacher[DOMAIN](x)], ['photo', 'teacher']
         with torch.no_grad():
             columns.append(model.generators[DOMAIN](x))
-        labels.append(f'{NAMES.get(arm, arm)} ({mean[arm]:.2f} dB)')
+        labels.append(f'{arm_name(arm)} ({mean[arm]:.2f} dB)')
     return sample_grid(columns, out_png), labels
 
 

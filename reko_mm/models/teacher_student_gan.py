@@ -17,6 +17,7 @@ from ..utils.state_dict import diff_state
 from .distillers import normalise
 from .editors import Pix2PixHD
 from .frozen_teacher import TEACHER_KEYS, FrozenTeacher, read_checkpoint, teacher_generator_cfg
+from .student_init import describe_init, init_student_from_teacher, normalise_student_init
 
 _SUPPORTED: Dict[str, type] = {}
 # Keys an older reko-mm (before the distiller) saved in the model's state_dict.
@@ -26,7 +27,7 @@ LEGACY_DISTILL_PREFIX = 'distill_losses.'
 def student_model_cfg(reko_model_cfg: dict) -> dict:
     """The plain MMagic model config of a ``TeacherStudentGAN`` config (the student alone)."""
     cfg = copy.deepcopy(dict(reko_model_cfg))
-    for key in ('teacher', 'distill'):
+    for key in ('teacher', 'distill', 'student_init'):
         cfg.pop(key, None)
     cfg['type'] = cfg.pop('student_type')
     return cfg
@@ -109,6 +110,10 @@ class TeacherStudentGAN(BaseTranslationModel):
             :class:`FrozenTeacher`), ``save_in_ckpt`` (keep the teacher in saved checkpoints;
             default False).
         distill (dict): see :mod:`reko_mm.models.distillers.distill_config`.
+        student_init (dict | str, optional): start each distilled student generator from its
+            teacher's most important channels: ``dict(rule='norm_scale' | 'l1' | 'random',
+            seed=0)`` (a rule name alone is accepted); see :mod:`reko_mm.models.student_init`.
+            Default: MMagic's random initialisation.
         *args, **kwargs: the student model's own arguments.
     """
 
@@ -125,7 +130,7 @@ class TeacherStudentGAN(BaseTranslationModel):
     paired = False  # Pix2Pix: one source image per target; the teacher can be the target
 
     def __init__(self, *args, teacher: dict, distill: Optional[dict] = None,
-                 student_type: Optional[str] = None, **kwargs):
+                 student_type: Optional[str] = None, student_init=None, **kwargs):
         super().__init__(*args, **kwargs)
         teacher = dict(teacher)
         unknown = sorted(set(teacher) - set(TEACHER_KEYS))
@@ -157,6 +162,8 @@ class TeacherStudentGAN(BaseTranslationModel):
             precision=teacher.get('precision', 'fp32'))
         del state
         self._log_setup(meta)
+        self.student_init = normalise_student_init(student_init)
+        self._init_students_from_teacher(log=True)
 
         generators = self.get_module(self.generators)
         distill = normalise(distill or {}, allow_empty=self.as_target)
@@ -214,6 +221,28 @@ class TeacherStudentGAN(BaseTranslationModel):
         if self.as_target:
             print_log("  targets: the teacher's translations of the source images (the "
                       "dataset's target images, if any, are not used)", logger='current')
+
+    def _init_students_from_teacher(self, log: bool) -> None:
+        """``model.student_init``: slice each distilled student generator from its teacher."""
+        if not self.student_init:
+            return
+        generators = self.get_module(self.generators)
+        for domain in self.teacher:
+            report = init_student_from_teacher(generators[domain], self.teacher[domain],
+                                               **self.student_init)
+            if log:
+                print_log(f"  student {self._source_domain(domain)} -> {domain} initialised "
+                          f"from the teacher ({self.student_init['rule']}, seed "
+                          f"{self.student_init['seed']}): "
+                          f'{describe_init(report)}',
+                          logger='current')
+
+    def init_weights(self):
+        """MMagic's initialisation, then ``model.student_init`` again (MMagic's generators
+        re-draw their weights in ``init_weights``, which mmengine's Runner calls before
+        ``load_from`` / ``resume``)."""
+        super().init_weights()
+        self._init_students_from_teacher(log=False)
 
     # ------------------------------------------------------------- training
     def register_distill_state_saver(self, name: str) -> None:

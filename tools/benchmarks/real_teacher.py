@@ -4,7 +4,7 @@ students, every method against the teacher-target baseline, 8 seeds.
     python tools/benchmarks/real_teacher.py --work-dir work_dirs/real_teacher \
         [--data ../shared/data] [--size 128] [--iters 800] [--eval-interval 200]
         [--seeds 0 1 2 3 4 5 6 7] [--widths 7x 16x] [--arms nokd reko ...]
-        [--teacher-precision bf16|fp32] [--jobs 2] [--dry-run]
+        [--teacher-precision bf16|fp32] [--init-rule norm_scale] [--jobs 2] [--dry-run]
 
 Trains on photos of apple2orange and facades, scores on held-out ones against the teacher's
 translations (PSNR, SSIM, FID, KID), with curves, a sample grid and the measured speed-up.
@@ -16,7 +16,7 @@ import os.path as osp
 import sys
 
 from reko_mm.benchmarks import BenchmarkError
-from reko_mm.benchmarks.real_teacher import ARMS, NAMES, run
+from reko_mm.benchmarks.real_teacher import ARMS, INIT, all_arms, run
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -32,9 +32,12 @@ def main():
     parser.add_argument('--eval-interval', type=int, default=200)
     parser.add_argument('--seeds', type=int, nargs='+', default=list(range(8)))
     parser.add_argument('--widths', nargs='+', default=list(ARMS), choices=list(ARMS))
-    parser.add_argument('--arms', nargs='+', choices=list(NAMES),
-                        help='default: per width, ' + '; '.join(
+    parser.add_argument('--arms', nargs='+', choices=all_arms(),
+                        help=f'an arm ending in {INIT}: its student initialised from the '
+                        'teacher (model.student_init); default: per width, ' + '; '.join(
                             f'{w}: {" ".join(a)}' for w, a in ARMS.items()))
+    parser.add_argument('--init-rule', default='norm_scale', choices=['norm_scale', 'l1', 'random'],
+                        help='the channel selection of the +init arms')
     parser.add_argument('--num-train', type=int, default=600)
     parser.add_argument('--num-test', type=int, default=48)
     parser.add_argument('--teacher-precision', default='bf16', choices=['fp32', 'bf16'],
@@ -45,7 +48,7 @@ def main():
     try:
         run(args.work_dir, args.data, args.size, args.iters, args.eval_interval, args.seeds,
             args.widths, args.arms, args.num_train, args.num_test, args.teacher_precision,
-            args.jobs, dry_run=args.dry_run)
+            args.jobs, init_rule=args.init_rule, dry_run=args.dry_run)
     except BenchmarkError as err:
         sys.exit(str(err))
 
