@@ -169,3 +169,18 @@ def test_real_teacher_init_arms_differ_from_their_arm_only_in_student_init(tmp_p
     with pytest.raises(real_teacher.BenchmarkError, match=r'each also with \+init'):
         real_teacher.run(str(tmp_path), SHARED_DATA, arms=('largest+init',), dry_run=True,
                          widths=('7x',), num_train=4, num_test=2, log=lambda _: None)
+
+
+def test_a_long_run_reports_its_iteration_while_it_trains(tmp_path):
+    import sys
+    from reko_mm.benchmarks import RunQueue
+    lines = []
+    queue = RunQueue(log=lines.append, progress_every=0.3)
+    script = ("import time; print('Iter(train) [ 50/600]  lr: 2e-4  eta: 0:01:40  time: 0.3', "
+              "flush=True); time.sleep(1.5)")
+    (tmp_path / 'nokd').mkdir()
+    queue.call([sys.executable, '-c', script], str(tmp_path / 'nokd' / 'train.log'))
+    progress = [s for s in lines if 'running for' in s]
+    assert progress and all(s.startswith('  nokd: running for ') for s in progress), lines
+    assert progress[-1].endswith(', iteration 50/600, eta 0:01:40'), lines
+    assert lines[-1].startswith('  done in ')

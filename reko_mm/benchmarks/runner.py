@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import shlex
 import subprocess
 import sys
@@ -30,6 +31,25 @@ def val_curve(work_dir: str) -> List[tuple]:
     return curve
 
 
+_TRAIN_ITER = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\].*?eta: (\S+)')
+
+
+def train_progress(log_path: str) -> str:
+    """``'iteration N/M, eta H:MM:SS'`` from the last training line of an mmengine log, or
+    ``''`` before the first one (and in a test log)."""
+    try:
+        with open(log_path, 'rb') as f:
+            f.seek(max(0, os.path.getsize(log_path) - 8192))
+            tail = f.read().decode('utf-8', 'replace')
+    except OSError:
+        return ''
+    found = _TRAIN_ITER.findall(tail)
+    if not found:
+        return ''
+    n, m, eta = found[-1]
+    return f'iteration {n}/{m}, eta {eta}'
+
+
 class RunQueue:
     """Runs ``tools/train.py`` / ``tools/test.py`` in subprocesses, ``jobs`` at a time with
     ``threads`` each, and prints every command, so a benchmark's results list how each number
@@ -40,33 +60,47 @@ class RunQueue:
         jobs (int): runs at a time (:meth:`map`).
         threads (int): threads per run (``OMP_NUM_THREADS``).
         log (callable): where progress lines go.
+        progress_every (float, optional): while a run trains, log its iteration and ETA every
+            so many seconds (default: only when it starts and ends).
     """
 
     def __init__(self, dry_run: bool = False, jobs: int = 1, threads: int = 1,
-                 log: Callable[[str], None] = lambda s: print(s, flush=True)):
+                 log: Callable[[str], None] = lambda s: print(s, flush=True),
+                 progress_every: Optional[float] = None):
         self.dry_run = dry_run
+        self.progress_every = progress_every
         self.jobs = jobs
         self.threads = threads
         self.log = log
         self.commands: List[str] = []
 
-    def call(self, cmd: Sequence[str], log_path: str, threads: Optional[int] = None) -> None:
-        """Run ``cmd`` in the repository with its output in ``log_path``; raise on failure."""
+    def call(self, cmd: Sequence[str], log_path: str, threads: Optional[int] = None) -> str:
+        """Run ``cmd`` in the repository with its output in ``log_path``; raise on failure.
+        Returns the command line."""
         line = ' '.join(shlex.quote(c) for c in cmd)
         self.commands.append(line)
         self.log(f'$ {line}')
         if self.dry_run:
-            return
+            return line
         threads = str(threads or self.threads)
         env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
         t0 = time.time()
         with open(log_path, 'w') as f:
-            proc = subprocess.run(list(cmd), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
-                                  env=env)
+            proc = subprocess.Popen(list(cmd), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
+                                    env=env)
+            while True:
+                try:
+                    proc.wait(timeout=self.progress_every)
+                    break
+                except subprocess.TimeoutExpired:
+                    where = train_progress(log_path)
+                    self.log(f'  {osp.basename(osp.dirname(log_path))}: running for '
+                             f'{time.time() - t0:.0f} s' + (f', {where}' if where else ''))
         if proc.returncode:
             raise BenchmarkError(f'failed ({proc.returncode}) after {time.time() - t0:.0f} s; '
                                  f'log: {log_path}')
         self.log(f'  done in {time.time() - t0:.0f} s: {log_path}')
+        return line
 
     def train_and_test(self, work: str, cfg: str, iters: Optional[int], best: bool = False,
                        threads: Optional[int] = None) -> dict:
@@ -97,14 +131,18 @@ class RunQueue:
         if state == 'done' and osp.exists(result) and \
                 osp.getmtime(result) >= osp.getmtime(ckpt):
             run = json.load(open(result))
-            self.commands += [f'# reused: {c}' for c in run.get('commands', [work])]
+            # one line per command of this run (files written while two jobs ran may list the
+            # other job's too)
+            own = [c for c in run.get('commands', []) if f'{work}/' in c]
+            self.commands += [f'# reused: {c}' for c in dict.fromkeys(own or [work])]
             self.log(f'{REUSED}: {work}')
             return run
-        first = len(self.commands)
+        mine = []  # this run's commands (other jobs append to self.commands meanwhile)
         if state != 'done':
             resume = ['--resume'] if state == 'partial' else []
-            self.call([sys.executable, 'tools/train.py', cfg, '--work-dir', work] + resume,
-                      osp.join(work, 'train.log'), threads=threads)
+            mine.append(self.call(
+                [sys.executable, 'tools/train.py', cfg, '--work-dir', work] + resume,
+                osp.join(work, 'train.log'), threads=threads))
             if not self.dry_run:
                 open(done_marker, 'w').close()
         if self.dry_run:
@@ -113,10 +151,10 @@ class RunQueue:
         best_ckpts = sorted(glob.glob(osp.join(work, 'best_*.pth'))) if best else []
         ckpt = best_ckpts[-1] if best_ckpts else last_ckpt(work)
         out = osp.join(work, 'test_metrics.json')
-        self.call([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir',
-                   osp.join(work, 'test'), '--out', out], osp.join(work, 'test.log'))
+        mine.append(self.call([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir',
+                               osp.join(work, 'test'), '--out', out], osp.join(work, 'test.log')))
         run = dict(work=work, cfg=cfg, ckpt=ckpt, metrics=json.load(open(out)),
-                   curve=val_curve(work), commands=self.commands[first:])
+                   curve=val_curve(work), commands=mine)
         with open(result, 'w') as f:
             json.dump(run, f, indent=1)
         return run

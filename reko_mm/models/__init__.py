@@ -5,6 +5,7 @@ from .distillers import DistillTerm, TranslationDistiller
 from .editors import MultiScaleDiscriminator, Pix2PixHD, Pix2PixHDGenerator
 from .feature_nets import FrozenVGG16, TeacherDiscriminatorFeatures
 from .frozen_teacher import FrozenTeacher, read_checkpoint, teacher_generator_cfg
+from .student_init import STUDENT_INIT_RULES, init_student_from_teacher
 from .grad_sync_wrapper import SeparateGradSyncDataParallel, average_gradients
 from .teacher_student_gan import (SUPPORTED_STUDENTS, TeacherStudentCycleGAN, TeacherStudentGAN,
                                   TeacherStudentPix2Pix, TeacherStudentPix2PixHD,
@@ -17,4 +18,4 @@ __all__ = ['TeacherStudentGAN', 'TeacherStudentCycleGAN', 'TeacherStudentPix2Pix
            'ConvBNReLUConnector', 'VIDRegressor', 'FrozenVGG16', 'TeacherDiscriminatorFeatures',
            'SeparateGradSyncDataParallel', 'average_gradients', 'read_model_state',
            'evaluation_config', 'student_config', 'student_model_cfg', 'teacher_generator_cfg',
-           'FrozenTeacher', 'read_checkpoint']
+           'FrozenTeacher', 'read_checkpoint', 'init_student_from_teacher', 'STUDENT_INIT_RULES']
