@@ -1,7 +1,8 @@
 """The quick start (``make demo``): distil a real trained generator, vintagify's photo -> vintage
-CycleGAN generator (11.39 M parameters), into the paper's 7x student (ngf 24), a teacher-target
-baseline and a ReKo student side by side, on photos that ship with scikit-image; score both
-against the teacher on held-out photos, time teacher and student, export the student.
+CycleGAN generator (11.39 M parameters), into the paper's 7x student (ngf 24): a teacher-target
+baseline, a ReKo student and a ReKo student initialised from the teacher's channels
+(``model.student_init``), side by side, on photos that ship with scikit-image; score them
+against the teacher on held-out photos, time teacher and student, export the last student.
 
 Every stage prints a line with the elapsed time and an estimate of what is left. Finished runs
 are reused, partial ones resumed (delete the work dir to train again).
@@ -22,7 +23,10 @@ TRAIN_PHOTOS = ['astronaut.png', 'motorcycle_left.png', 'motorcycle_right.png', 
                 'hubble_deep_field.jpg', 'ihc.png']
 TEST_PHOTOS = ['chelsea.png', 'coffee.png']
 STUDENT = 'vintagify/vintagify_7x_nokd.py'
-ARMS = {'nokd': 'teacher-target baseline', 'reko': 'ReKo'}
+ARMS = {'nokd': 'teacher-target baseline', 'reko': 'ReKo',
+        'reko_init': 'ReKo, initialised from the teacher'}
+INIT = {'reko_init': ('reko', dict(rule='norm_scale'))}  # arm: (method, model.student_init)
+EXPORTED = 'reko_init'  # the student the demo exports and points to
 
 
 def write_photos(work: str, train=TRAIN_PHOTOS, test=TEST_PHOTOS) -> str:
@@ -67,14 +71,15 @@ def run(work_dir: str = 'work_dirs/demo', iters: int = 600, size: int = 128,
     MMLogger.get_instance('reko_mm_demo', log_level='WARNING')
     work_dir = osp.abspath(work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    step = 0.3 * iters  # two students side by side, ~0.3 s a step each on 2 cores
+    step = 0.45 * iters  # three students, two at a time, ~0.3 s a step each on 2 cores
     stages = Stages(dict(teacher=10, students=step + 60, score=60, speed=40, export=30), log)
     stages.start('teacher', "import vintagify's generator as the teacher")
     teacher = import_teacher(work_dir, log=lambda s: log('   ' + s))
     photos = write_photos(work_dir)
-    stages.start('students', f'train the baseline and the ReKo student ({iters} iterations at '
-                             f'{size}x{size}, side by side)')
-    queue = RunQueue(jobs=2, threads=1, log=lambda s: log('   ' + s))
+    stages.start('students', f'train the baseline, the ReKo student and the ReKo student '
+                             f'initialised from the teacher ({iters} iterations at {size}x{size}, '
+                             'two at a time)')
+    queue = RunQueue(jobs=2, threads=1, log=lambda s: log('   ' + s), progress_every=30)
     student = config_path(STUDENT)
     from .utils.config import load_config
     base = load_config(student)
@@ -94,26 +99,31 @@ def run(work_dir: str = 'work_dirs/demo', iters: int = 600, size: int = 128,
                 elif t['type'] == 'Crop':
                     t['crop_size'] = (eval_size, eval_size)
         knobs['test_evaluator.metrics'] = knobs['val_evaluator.metrics']
-        cfg = arm_config(student, arm, 'resnet', knobs)
+        method, init = INIT.get(arm, (arm, None))
+        if init:
+            knobs['model.student_init'] = init
+        cfg = arm_config(student, method, 'resnet', knobs)
         work = osp.join(work_dir, arm)
         return queue.train_and_test(work, write_config(cfg, osp.join(work, 'config.py')),
                                     iters)
     runs = dict(zip(ARMS, queue.map(one, list(ARMS), name=lambda a: ARMS[a])))
-    stages.start('score', 'score both against the teacher, and what returning the photo scores')
+    stages.start('score', 'score the students against the teacher, and what returning the photo '
+                          'scores')
     identity = identity_scores(runs['nokd'], teacher)
     grid = side_by_side(runs, teacher, osp.join(work_dir, 'side_by_side.png'), eval_size)
     stages.start('speed', f'time teacher and student ({eval_size}x{eval_size}, OpenVINO)')
-    speed = speed_up(runs['reko']['cfg'], eval_size)
-    stages.start('export', 'export the ReKo student in the fastest form on this machine')
+    speed = speed_up(runs[EXPORTED]['cfg'], eval_size)
+    stages.start('export', f'export the student ({ARMS[EXPORTED]}) in the fastest form on this '
+                           'machine')
     from .deployment import export_student
     export_dir = osp.join(work_dir, 'export')
     deploy = osp.join(export_dir, 'config_deploy.json')
     if not osp.exists(deploy):
-        export_student(runs['reko']['cfg'], runs['reko']['ckpt'], export_dir,
+        export_student(runs[EXPORTED]['cfg'], runs[EXPORTED]['ckpt'], export_dir,
                        ['pth', 'fastest'], num_images=len(TEST_PHOTOS), log=lambda s: None)
     exported = json.load(open(deploy))[f'photo2{DOMAIN}']
     params = {k: sum(p.numel() for p in net.parameters()) / 1e6 for k, net in
-              _nets(runs['reko']['cfg']).items()}
+              _nets(runs[EXPORTED]['cfg']).items()}
     summary = dict(runs={a: dict(psnr=r['metrics']['teacher/psnr'],
                                  ssim=r['metrics']['teacher/ssim'], ckpt=r['ckpt'])
                          for a, r in runs.items()},
@@ -168,7 +178,7 @@ def identity_scores(run_: dict, teacher_ckpt: str) -> dict:
 
 
 def side_by_side(runs: dict, teacher_ckpt: str, out_png: str, size: int) -> str:
-    """photo | teacher | baseline | ReKo of the held-out photos, ``size`` x ``size``."""
+    """photo | teacher | each student (``ARMS``) of the held-out photos, ``size`` x ``size``."""
     import torch
     columns = []
     for arm in ARMS:
@@ -221,8 +231,9 @@ def text(s: dict, size: int, eval_size: int, iters: int, work_dir: str) -> str:
         'One seed and a few minutes rank nothing, and a student below the photo-itself row '
         'has not learnt the filter yet: the real-teacher benchmark (docs/results.md) trains '
         '8 seeds per method.',
-        f"  side by side      : {s['grid']} (photo | teacher | baseline | ReKo)",
-        f"  student checkpoint: {s['runs']['reko']['ckpt']}",
+        f"  side by side      : {s['grid']} (photo | teacher | " + ' | '.join(ARMS.values())
+        + ')',
+        f"  student checkpoint: {s['runs'][EXPORTED]['ckpt']} ({ARMS[EXPORTED]})",
         '                      (a plain MMagic Pix2Pix checkpoint: it loads strictly into '
         f'configs/reko/{STUDENT} with model.type=Pix2Pix)',
         f"  exported student  : {s['export']} ({s['export_runtime']['runtime']}, "

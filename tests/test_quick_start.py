@@ -43,8 +43,9 @@ def test_quick_start_prints_what_it_measured_and_what_it_says_is_true(tmp_path):
     assert float(teacher.group(2)) == pytest.approx(speed['teacher_ms'], abs=0.05)
     assert float(student.group(4)) == pytest.approx(speed['teacher_ms'] / speed['student_ms'],
                                                     abs=0.006)
-    # the scores of both students and of the photo itself
-    for label, key in (('teacher-target baseline', 'nokd'), ('ReKo', 'reko')):
+    # the scores of the three students and of the photo itself
+    for label, key in (('teacher-target baseline', 'nokd'), ('ReKo', 'reko'),
+                       ('ReKo, initialised from the teacher', 'reko_init')):
         row = re.search(rf'^\| {re.escape(label)} \| ([\d.]+) \| ([\d.]+) \|$', out, re.M)
         assert row, out
         assert float(row.group(1)) == pytest.approx(summary['runs'][key]['psnr'], abs=0.006)
@@ -59,7 +60,12 @@ def test_quick_start_prints_what_it_measured_and_what_it_says_is_true(tmp_path):
     for path in paths.values():
         assert os.path.exists(path), path
     grid = cv2.imread(paths['side by side'])
-    assert grid.shape == (2 * 256, 4 * 256, 3)  # 2 held-out photos x (photo, teacher, 2 students)
+    assert grid.shape == (2 * 256, 5 * 256, 3)  # 2 held-out photos x (photo, teacher, 3 students)
+    assert 'reko_init' in paths['student checkpoint']
+    # the initialised student was sliced from the teacher (its log says so), the others not
+    for arm, initialised in (('nokd', False), ('reko', False), ('reko_init', True)):
+        log = open(work / arm / 'train.log').read()
+        assert ('initialised from the teacher (norm_scale' in log) == initialised, arm
     manifest = json.load(open(work / 'export' / 'config_deploy.json'))['photo2vintage']
     assert paths['exported student'].endswith(manifest['file'])
 
