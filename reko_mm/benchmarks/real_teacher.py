@@ -42,10 +42,16 @@ NAMES = {'nokd': 'teacher-target baseline', 'reko': '+ ReKo', 'gan_compression':
 INIT = '+init'  # an arm name ending in it: the same arm, the student initialised from the teacher
 
 
+def split_arm(arm: str):
+    """``(method arm, initialised from the teacher)`` of an arm name: ``'reko+init'`` ->
+    ``('reko', True)``."""
+    return (arm[:-len(INIT)], True) if arm.endswith(INIT) else (arm, False)
+
+
 def arm_name(arm: str) -> str:
     """The row label of an arm (``reko+init``: '+ ReKo, teacher init')."""
-    base = arm[:-len(INIT)] if arm.endswith(INIT) else arm
-    return NAMES.get(base, base) + (', teacher init' if arm.endswith(INIT) else '')
+    base, init = split_arm(arm)
+    return NAMES.get(base, base) + (', teacher init' if init else '')
 
 
 def all_arms() -> List[str]:
@@ -243,7 +249,7 @@ def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
     tasks = []
     for width in widths:
         for arm in (arms or ARMS[width]):
-            base = arm[:-len(INIT)] if arm.endswith(INIT) else arm
+            base, _ = split_arm(arm)
             if base not in NAMES and base not in ABLATIONS:
                 raise BenchmarkError(f'unknown arm {arm!r}; arms: {sorted(NAMES)}, each also '
                                      f'with {INIT} (the student initialised from the teacher)')
@@ -251,13 +257,13 @@ def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
 
     def one(task):
         width, arm, seed = task
-        base = arm[:-len(INIT)] if arm.endswith(INIT) else arm
+        base, init = split_arm(arm)
         student = config_path(STUDENTS[width])
         batch = MIN_BATCH.get(base, 1)
         run_iters = iters // batch  # the same number of training images for every arm
         shared = budget(load_config(student), photos, size, run_iters,
                         max(1, eval_interval // batch), seed, teacher, batch, precision, num_test)
-        if arm.endswith(INIT):
+        if init:
             shared['model.student_init'] = dict(rule=init_rule)
         cfg = arm_config(student, base, 'resnet', shared)
         work = osp.join(work_dir, f"{width}_{arm.replace(INIT, '_init')}_seed{seed}")

@@ -86,21 +86,30 @@ class RunQueue:
         env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
         t0 = time.time()
         with open(log_path, 'w') as f:
-            proc = subprocess.Popen(list(cmd), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
-                                    env=env)
-            while True:
-                try:
-                    proc.wait(timeout=self.progress_every)
-                    break
-                except subprocess.TimeoutExpired:
-                    where = train_progress(log_path)
-                    self.log(f'  {osp.basename(osp.dirname(log_path))}: running for '
-                             f'{time.time() - t0:.0f} s' + (f', {where}' if where else ''))
+            with subprocess.Popen(list(cmd), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
+                                  env=env) as proc:
+                self._wait(proc, log_path, t0)
         if proc.returncode:
             raise BenchmarkError(f'failed ({proc.returncode}) after {time.time() - t0:.0f} s; '
                                  f'log: {log_path}')
         self.log(f'  done in {time.time() - t0:.0f} s: {log_path}')
         return line
+
+    def _wait(self, proc: subprocess.Popen, log_path: str, t0: float) -> None:
+        """Wait for ``proc``, logging its progress every ``progress_every`` seconds; kill it if
+        this process is interrupted."""
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=self.progress_every)
+                    return
+                except subprocess.TimeoutExpired:
+                    where = train_progress(log_path)
+                    self.log(f'  {osp.basename(osp.dirname(log_path))}: running for '
+                             f'{time.time() - t0:.0f} s' + (f', {where}' if where else ''))
+        except BaseException:
+            proc.kill()
+            raise
 
     def train_and_test(self, work: str, cfg: str, iters: Optional[int], best: bool = False,
                        threads: Optional[int] = None) -> dict:
