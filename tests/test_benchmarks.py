@@ -101,6 +101,31 @@ def test_ground_truth_runs_share_one_budget(tmp_path):
                              r'[\d.]+ min$', line)) for line in lines) == 28
 
 
+def test_ground_truth_init_arms_start_from_the_teacher_and_differ_in_nothing_else(tmp_path):
+    from reko_mm.models.teacher_student_gan import student_model_cfg
+    ground_truth.run(str(tmp_path), models=('pix2pix', ), seeds=(1, ),
+                     arms=('nokd', 'reko', 'nokd+init', 'reko+init'), teacher_iters=2,
+                     student_iters=2, eval_interval=1, init_rule='random', dry_run=True,
+                     log=lambda _: None)
+    runs = {k: v.to_dict() for k, v in runs_of(tmp_path / 'pix2pix').items()}
+    assert {'nokd_seed1', 'reko_seed1', 'nokd_init_seed1', 'reko_init_seed1'} <= set(runs)
+    reko_init = runs['reko_init_seed1']
+    assert reko_init['model'].pop('student_init') == dict(rule='random')
+    assert reko_init == runs['reko_seed1']
+    # no-KD from the teacher: the plain student inside a TeacherStudentGAN with no terms
+    init, nokd = runs['nokd_init_seed1'], runs['nokd_seed1']
+    assert init['model']['type'] == 'TeacherStudentGAN'
+    assert init['model']['distill']['losses'] == {}
+    assert init['model']['student_init'] == dict(rule='random')
+    assert init['model']['teacher']['ckpt'] == str(tmp_path / 'pix2pix' / 'teacher_seed0' /
+                                                   '<its checkpoint>.pth')
+    assert student_model_cfg(init['model']) == nokd['model']
+    assert {k: v for k, v in init.items() if k != 'model'} == \
+        {k: v for k, v in nokd.items() if k != 'model'}
+    with pytest.raises(ground_truth.BenchmarkError, match=r'unknown arm .*each also with \+init'):
+        ground_truth.run(str(tmp_path), arms=('largest+init', ), dry_run=True)
+
+
 def test_real_data_runs_share_one_budget(synthetic_paired, tmp_path):
     real_data.run('facades_hd', synthetic_paired, str(tmp_path), size=64, seeds=(0, 1),
                   ablation=True, teacher_iters=2, student_iters=3, eval_interval=2,
@@ -184,3 +209,92 @@ def test_a_long_run_reports_its_iteration_while_it_trains(tmp_path):
     assert progress and all(s.startswith('  nokd: running for ') for s in progress), lines
     assert progress[-1].endswith(', iteration 50/600, eta 0:01:40'), lines
     assert lines[-1].startswith('  done in ')
+
+
+class FakeRuns:
+    """RunQueue.call stand-in: 'trains' by writing the checkpoint mmengine would (meta.iter and
+    meta.cfg) and 'tests' by writing the metrics file, so reuse, resume and stale-run refusal
+    run in-process on real checkpoints and configs."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, cmd, log_path, threads=None):
+        import json
+        import torch
+        from reko_mm.utils import load_config
+        self.calls.append(cmd)
+        if cmd[1] == 'tools/train.py':
+            cfg = load_config(cmd[2])
+            work = cmd[cmd.index('--work-dir') + 1]
+            iters = cfg.train_cfg.max_iters
+            torch.save(dict(meta=dict(iter=iters, cfg=cfg.pretty_text)),
+                       osp.join(work, f'iter_{iters}.pth'))
+        else:
+            with open(cmd[cmd.index('--out') + 1], 'w') as f:
+                json.dump({'GT/psnr': 10.0 + len(self.calls)}, f)
+        return ' '.join(cmd)
+
+
+def test_a_rerun_reuses_finished_runs_resumes_partial_ones_and_refuses_stale_ones(tmp_path):
+    import json
+    import os
+    import torch
+    from reko_mm.benchmarks import REUSED, BenchmarkError, RunQueue, write_config
+    from reko_mm.utils import load_config
+    lines = []
+    queue = RunQueue(log=lines.append)
+    queue.call = fake = FakeRuns()
+    work = str(tmp_path / 'nokd_seed0')
+    cfg = load_config(osp.join(ROOT, 'configs/reko/synthetic/pix2pix_synthetic_4x_nokd.py'),
+                      {'train_cfg.max_iters': 2})
+    path = write_config(cfg, osp.join(work, 'budget_cfg.py'))
+
+    first = queue.train_and_test(work, path, 2)
+    assert [c[1] for c in fake.calls] == ['tools/train.py', 'tools/test.py']
+    assert '--resume' not in fake.calls[0]
+    assert first['ckpt'] == osp.join(work, 'iter_2.pth') and first['metrics'] == {'GT/psnr': 12.0}
+    assert len(first['commands']) == 2
+
+    # finished: nothing trained or tested, the same result, its commands listed as reused
+    queue.commands = []
+    again = queue.train_and_test(work, path, 2)
+    assert len(fake.calls) == 2 and again == first
+    assert lines[-1] == f'{REUSED}: {work}'
+    assert queue.commands == [f'# reused: {c}' for c in first['commands']]
+
+    # scored before its checkpoint was rewritten: scored again, not trained
+    os.utime(osp.join(work, 'result.json'), (1, 1))
+    assert queue.train_and_test(work, path, 2)['metrics'] == {'GT/psnr': 13.0}
+    assert [c[1] for c in fake.calls[2:]] == ['tools/test.py']
+
+    # stopped early (last checkpoint at iteration 1 of 2): resumed, then scored again
+    ckpt = torch.load(osp.join(work, 'iter_2.pth'), weights_only=False)
+    ckpt['meta']['iter'] = 1
+    torch.save(ckpt, osp.join(work, 'iter_1.pth'))
+    os.remove(osp.join(work, 'iter_2.pth'))
+    resumed = queue.train_and_test(work, path, 2)
+    assert fake.calls[3][1] == 'tools/train.py' and fake.calls[3][-1] == '--resume'
+    assert resumed['ckpt'] == osp.join(work, 'iter_2.pth')
+    assert resumed['metrics'] == {'GT/psnr': 15.0}
+    assert json.load(open(osp.join(work, 'result.json')))['metrics'] == resumed['metrics']
+
+    # a work dir of another budget: refused before anything runs, nothing rewritten
+    other = write_config(load_config(path, {'train_dataloader.dataset.pipeline.0.key': 'x'}),
+                         osp.join(work, 'budget_cfg.py'))
+    stamp = os.stat(osp.join(work, 'iter_2.pth')).st_mtime_ns
+    n = len(fake.calls)
+    with pytest.raises(BenchmarkError, match=r'holds a run of another budget or config '
+                       r'\(iter_2\.pth; train_dataloader\.dataset\.pipeline.*Delete it, or '
+                       r'give another --work-dir'):
+        queue.train_and_test(work, other, 2)
+    assert len(fake.calls) == n
+    assert os.stat(osp.join(work, 'iter_2.pth')).st_mtime_ns == stamp
+
+    # a teacher (early stopping decides when it is done) without its done marker is resumed
+    teacher = str(tmp_path / 'teacher_seed0')
+    tpath = write_config(cfg, osp.join(teacher, 'budget_cfg.py'))
+    queue.train_and_test(teacher, tpath, None, best=True)
+    os.remove(osp.join(teacher, 'train_done'))
+    queue.train_and_test(teacher, tpath, None, best=True)
+    assert fake.calls[-2][1] == 'tools/train.py' and fake.calls[-2][-1] == '--resume'

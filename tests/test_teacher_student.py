@@ -445,3 +445,36 @@ def test_errors(tmp_path):
     with pytest.raises(ValueError,
                        match=r"model.teacher.norm must be one of \('batch', 'running'\)"):
         MODELS.build(reko_cfg(cyclegan_cfg(8), ckpt, 16, norm='eval'))
+
+
+def test_a_student_with_no_terms_that_only_starts_from_its_teacher(tmp_path, monkeypatch):
+    """No distillation terms and model.student_init: the no-KD student, initialised from the
+    teacher; it trains exactly as the plain Pix2Pix (the teacher never runs) and saves a plain
+    checkpoint. Without student_init (and not a teacher-target model) no terms is refused."""
+    from reko_mm.models import FrozenTeacher, init_student_from_teacher
+    ckpt, _ = teacher_ckpt(tmp_path, pix2pix_cfg(16))
+    cfg = reko_cfg(pix2pix_cfg(8), ckpt, 16, student_type='Pix2Pix', distill=dict(losses={}))
+    with pytest.raises(ValueError, match='model.distill has no terms'):
+        MODELS.build(cfg)
+    model = build(dict(cfg, student_init=dict(rule='l1')))
+    assert not model.distill.terms
+    ref = MODELS.build(pix2pix_cfg(8).get('generator'))
+    init_student_from_teacher(ref, model.teacher['photo'], 'l1')
+    for a, b in zip(model.generators['photo'].state_dict().values(), ref.state_dict().values()):
+        assert torch.equal(a, b)
+    # one step: the same losses and weights as the plain Pix2Pix from the same weights
+    plain = MODELS.build(pix2pix_cfg(8))
+    plain.load_state_dict(model.state_dict(), strict=True)
+
+    def no_teacher(*args, **kwargs):
+        raise AssertionError('the teacher ran')
+    monkeypatch.setattr(FrozenTeacher, 'translate', no_teacher)
+    model.train()
+    plain.train()
+    torch.manual_seed(5)
+    log = step(model, batch(('photo', 'mask')), optims(model))
+    torch.manual_seed(5)
+    want = step(plain, batch(('photo', 'mask')), optims(plain))
+    assert log.keys() == want.keys() and all(float(log[k]) == float(want[k]) for k in log)
+    for (k, a), b in zip(model.state_dict().items(), plain.state_dict().values()):
+        assert torch.equal(a, b), k

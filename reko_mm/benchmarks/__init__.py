@@ -2,11 +2,11 @@
 reuses, resumes and refuses (:mod:`.runner`), one report (:mod:`.report`), and the benchmarks
 themselves: :mod:`.ground_truth` (the generated 'bands' set, every method) and
 :mod:`.real_data` (FID/KID on real datasets)."""
-from .arms import (ABLATIONS, ARMS, BenchmarkError, arm_config, config_text, distillation,
-                   fragments, write_config)
+from .arms import (ABLATIONS, ARMS, INIT, BenchmarkError, arm_config, config_text,
+                   distillation, fragments, run_name, split_arm, write_config)
 from .report import arm_table, mean_std, welch_p
 from .runner import REUSED, RunQueue, val_curve
 
-__all__ = ['ABLATIONS', 'ARMS', 'BenchmarkError', 'arm_config', 'config_text', 'distillation',
-           'fragments', 'write_config', 'arm_table', 'mean_std', 'welch_p', 'REUSED', 'RunQueue',
-           'val_curve']
+__all__ = ['ABLATIONS', 'ARMS', 'INIT', 'BenchmarkError', 'arm_config', 'config_text',
+           'distillation', 'fragments', 'run_name', 'split_arm', 'write_config', 'arm_table',
+           'mean_std', 'welch_p', 'REUSED', 'RunQueue', 'val_curve']

@@ -28,6 +28,7 @@ ABLATIONS = {
     'l2_crucial': ('L2 on the crucial regions', dict(contrastive=False)),
 }
 ARCHS = ('resnet', 'unet', 'hd')
+INIT = '+init'  # an arm name ending in it: the same arm, the student initialised from the teacher
 
 
 # mmengine parses mmagic:: bases through pkg_resources, which two threads must not use at once
@@ -39,6 +40,17 @@ def load_config(path: str):
     from ..utils.config import load_config as load
     with PARSE_LOCK:
         return load(path)
+
+
+def split_arm(arm: str) -> Tuple[str, bool]:
+    """``(method arm, initialised from the teacher)`` of an arm name: ``'reko+init'`` ->
+    ``('reko', True)``."""
+    return (arm[:-len(INIT)], True) if arm.endswith(INIT) else (arm, False)
+
+
+def run_name(arm: str, seed: int) -> str:
+    """The work dir name of one run of an arm: ``'reko+init'``, seed 3 -> ``reko_init_seed3``."""
+    return f"{arm.replace(INIT, '_init')}_seed{seed}"
 
 
 class BenchmarkError(RuntimeError):
@@ -115,23 +127,32 @@ def distillation(arm: str, arch: str, num_regions: Optional[int] = None,
 
 def arm_config(student: str, arm: str, arch: str, budget: Optional[dict] = None,
                teacher_ckpt: Optional[str] = None, num_regions: Optional[int] = None,
-               probe_size: Optional[int] = None):
+               probe_size: Optional[int] = None, student_init: Optional[dict] = None):
     """The ``Config`` of one arm: the no-KD ``student`` config, distilled as ``arm`` asks (from
     the teacher its teacher config names, or ``teacher_ckpt``), with the ``budget`` (a
-    ``merge_from_dict`` dict: data, schedule, seed) the same for every arm."""
+    ``merge_from_dict`` dict: data, schedule, seed) the same for every arm.
+
+    ``student_init`` (``model.student_init``, e.g. ``dict(rule='norm_scale')``): the student
+    starts from the teacher's channels. A plain no-KD student then becomes a
+    ``TeacherStudentGAN`` with no distillation terms: the teacher only initialises it.
+    """
     cfg = load_config(student)
-    if arm != 'nokd':
+    if arm != 'nokd' or student_init:
         distill, optim = distillation(arm, arch, num_regions, probe_size)
         if cfg.model.get('type') != 'TeacherStudentGAN':
             if 'teacher_student' not in cfg:
                 raise BenchmarkError(f'{student} names no teacher (no teacher_student variable '
                                      'in its teacher config): it cannot be distilled')
             cfg.merge_from_dict(dict(model=copy.deepcopy(cfg.teacher_student)))
-        cfg.model.distill = distill
+            cfg.model.distill = distill
+        elif arm != 'nokd':  # a teacher-target student keeps its own (empty) distillation
+            cfg.model.distill = distill
         if optim:
             cfg.merge_from_dict(dict(optim_wrapper=optim))
         if teacher_ckpt:
             cfg.model.teacher.ckpt = teacher_ckpt
+        if student_init:
+            cfg.model.student_init = dict(student_init)
     if budget:
         cfg.merge_from_dict(budget)
     return cfg

@@ -20,7 +20,7 @@ import time
 from typing import Dict, List
 
 from .arms import (ABLATIONS, ARMS, BenchmarkError, arm_config, config_path, load_config,
-                   write_config)
+                   run_name, split_arm, write_config)
 from .report import arm_table, curve_of, curve_plot, sample_grid, translations
 from .runner import RunQueue
 
@@ -72,19 +72,21 @@ def budget(spec: dict, arm: str, width, roots: Dict[str, str], seed: int, size: 
 
 
 def run_config(spec: dict, arm: str, width, roots, seed: int, path: str, teacher_ckpt=None,
-               **sizes) -> str:
-    """Write the config of one run (teacher, ``width<N>`` sweep, or an arm) to ``path``."""
+               init_rule: str = 'norm_scale', **sizes) -> str:
+    """Write the config of one run (teacher, ``width<N>`` sweep, or an arm; an arm ending in
+    ``+init`` starts from the teacher's channels by ``init_rule``) to ``path``."""
     size = sizes['size']
     knobs = budget(spec, arm, width, roots, seed, **sizes)
     if arm == 'teacher':
         cfg = load_config(config_path(spec['teacher']))
         cfg.merge_from_dict(knobs)
     else:
-        distilled = arm if arm in ARMS or arm in ABLATIONS else 'nokd'
+        base, init = split_arm(arm)
+        distilled = base if base in ARMS or base in ABLATIONS else 'nokd'
         cfg = arm_config(config_path(spec['nokd']), distilled, spec['arch'], knobs,
                          teacher_ckpt=teacher_ckpt,
                          num_regions=max(1, (size // spec['map_stride'])**2 // 4),
-                         probe_size=size)
+                         probe_size=size, student_init=dict(rule=init_rule) if init else None)
     return write_config(cfg, path)
 
 
@@ -112,9 +114,15 @@ def model_report(model: str, spec: dict, teacher: dict, width, gap: float,
 def run(work_dir: str, models=('pix2pix', ), seeds=tuple(range(8)), arms=ARMS,
         ablation: bool = False, widths=None, min_gap: float = 1.0, size: int = 32,
         teacher_iters: int = 4000, student_iters: int = 1000, eval_interval: int = 250,
-        jobs: int = 2, threads: int = 1, dry_run: bool = False, log=print) -> dict:
-    """The whole benchmark (see the module docstring); returns ``results.json``'s content."""
+        jobs: int = 2, threads: int = 1, dry_run: bool = False, log=print,
+        init_rule: str = 'norm_scale') -> dict:
+    """The whole benchmark (see the module docstring); returns ``results.json``'s content.
+    An arm ending in ``+init`` (e.g. ``'nokd+init'``) is that arm with its student initialised
+    from the teacher by ``init_rule`` (``model.student_init``)."""
     work_dir = osp.abspath(work_dir)
+    for arm in arms:
+        if split_arm(arm)[0] not in ARMS:
+            raise BenchmarkError(f'unknown arm {arm!r}; arms: {ARMS}, each also with +init')
     t0 = time.time()
     queue = RunQueue(dry_run, jobs, threads, log)
     arm_names = [a for a in arms if a != 'nokd'] + (list(ABLATIONS) if ablation else [])
@@ -130,9 +138,9 @@ def run(work_dir: str, models=('pix2pix', ), seeds=tuple(range(8)), arms=ARMS,
         roots = write_data(work, spec['layout'], size)
 
         def run_arm(arm, seed, width, teacher_ckpt=None):
-            run_dir = osp.join(work, f'{arm}_seed{seed}')
+            run_dir = osp.join(work, run_name(arm, seed))
             cfg = run_config(spec, arm, width, roots, seed, osp.join(run_dir, 'budget_cfg.py'),
-                             teacher_ckpt, **sizes)
+                             teacher_ckpt, init_rule, **sizes)
             # the teacher trains alone: it gets the threads of all jobs
             result = queue.train_and_test(run_dir, cfg, student_iters,
                                           best=arm == 'teacher',

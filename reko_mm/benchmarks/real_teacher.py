@@ -27,7 +27,8 @@ import statistics
 import time
 from typing import Dict, List
 
-from .arms import ABLATIONS, BenchmarkError, arm_config, config_path, load_config, write_config
+from .arms import (ABLATIONS, INIT, BenchmarkError, arm_config, config_path, load_config,
+                   run_name, split_arm, write_config)
 from .report import arm_table, curve_of, curve_plot, sample_grid
 from .runner import RunQueue
 
@@ -39,15 +40,6 @@ MIN_BATCH = {'cat': 2}  # kernel alignment compares the images of a batch
 NAMES = {'nokd': 'teacher-target baseline', 'reko': '+ ReKo', 'gan_compression':
          '+ GAN Compression', 'omgd': '+ OMGD (VGG terms off)', 'cat': '+ CAT',
          'reko_omgd': '+ ReKo + OMGD', 'at': '+ AT', 'vid': '+ VID', 'srpkd': '+ SRPKD'}
-INIT = '+init'  # an arm name ending in it: the same arm, the student initialised from the teacher
-
-
-def split_arm(arm: str):
-    """``(method arm, initialised from the teacher)`` of an arm name: ``'reko+init'`` ->
-    ``('reko', True)``."""
-    return (arm[:-len(INIT)], True) if arm.endswith(INIT) else (arm, False)
-
-
 def arm_name(arm: str) -> str:
     """The row label of an arm (``reko+init``: '+ ReKo, teacher init')."""
     base, init = split_arm(arm)
@@ -263,10 +255,9 @@ def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
         run_iters = iters // batch  # the same number of training images for every arm
         shared = budget(load_config(student), photos, size, run_iters,
                         max(1, eval_interval // batch), seed, teacher, batch, precision, num_test)
-        if init:
-            shared['model.student_init'] = dict(rule=init_rule)
-        cfg = arm_config(student, base, 'resnet', shared)
-        work = osp.join(work_dir, f"{width}_{arm.replace(INIT, '_init')}_seed{seed}")
+        cfg = arm_config(student, base, 'resnet', shared,
+                         student_init=dict(rule=init_rule) if init else None)
+        work = osp.join(work_dir, f'{width}_{run_name(arm, seed)}')
         path = write_config(cfg, osp.join(work, 'budget_cfg.py'))
         return dict(queue.train_and_test(work, path, run_iters), width=width, arm=arm,
                     seed=seed, batch=batch)

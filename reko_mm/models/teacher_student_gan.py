@@ -113,7 +113,9 @@ class TeacherStudentGAN(BaseTranslationModel):
         student_init (dict | str, optional): start each distilled student generator from its
             teacher's most important channels: ``dict(rule='norm_scale' | 'l1' | 'random',
             seed=0)`` (a rule name alone is accepted); see :mod:`reko_mm.models.student_init`.
-            Default: MMagic's random initialisation.
+            Default: MMagic's random initialisation. With ``student_init``, ``distill`` may
+            have no terms: the student trains as the plain one, from its teacher's channels
+            (the teacher does not run in training).
         *args, **kwargs: the student model's own arguments.
     """
 
@@ -166,7 +168,9 @@ class TeacherStudentGAN(BaseTranslationModel):
         self._init_students_from_teacher(log=True)
 
         generators = self.get_module(self.generators)
-        distill = normalise(distill or {}, allow_empty=self.as_target)
+        # no terms: the teacher-target baseline, or a plain student that only starts from its
+        # teacher (student_init)
+        distill = normalise(distill or {}, allow_empty=self.as_target or bool(self.student_init))
         # The build-time dry run needs an input both generators take: a UNet halves it down to
         # 1x1 (2**num_down); 64 suits the others. Set probe_size to the training crop size to
         # check K against the real maps.
@@ -321,7 +325,8 @@ class TeacherStudentGAN(BaseTranslationModel):
             self.distill.reset()
 
     def forward_train(self, img, target_domain, **kwargs):
-        if target_domain not in self.teacher or not self._is_real(img):
+        if target_domain not in self.teacher or not self._is_real(img) or \
+                not (self.distill.terms or self.as_target):
             return super().forward_train(img, target_domain=target_domain, **kwargs)
         with self.distill.recording(target_domain, 'student'):
             results = super().forward_train(img, target_domain=target_domain, **kwargs)
@@ -366,6 +371,8 @@ class TeacherStudentGAN(BaseTranslationModel):
         Raises when a distilled domain was not recorded: training would otherwise silently go
         on as a plain student.
         """
+        if not self.distill.terms:  # nothing to distil: the teacher is a target or an init
+            return {}
         missing = [d for d in self.teacher if d not in self.distill.kept_domains()]
         if missing:
             raise RuntimeError(

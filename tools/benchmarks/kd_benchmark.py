@@ -2,7 +2,7 @@
 
     python tools/benchmarks/kd_benchmark.py --work-dir work_dirs/kd_benchmark \
         [--models pix2pix [pix2pixhd] [cyclegan]] [--seeds 0 1 2 3 4 5 6 7]
-        [--arms nokd reko at ...]
+        [--arms nokd reko at ... nokd+init reko+init ...] [--init-rule norm_scale]
         [--ablation] [--widths 4 8] [--min-gap 1.0] [--teacher-iters 4000]
         [--student-iters 1000] [--eval-interval 250] [--jobs 2] [--full] [--dry-run]
 
@@ -15,7 +15,8 @@ Finished runs are reused; partial ones resumed; runs of another config refused (
 import argparse
 import sys
 
-from reko_mm.benchmarks import ABLATIONS, ARMS, BenchmarkError
+from reko_mm.benchmarks import ABLATIONS, ARMS, INIT, BenchmarkError
+from reko_mm.models import STUDENT_INIT_RULES
 from reko_mm.benchmarks.ground_truth import GPU_BUDGET, MODELS, run
 
 
@@ -25,7 +26,11 @@ def main():
     parser.add_argument('--models', nargs='+', default=['pix2pix'], choices=list(MODELS),
                         help='default: pix2pix; pix2pixhd and cyclegan on request')
     parser.add_argument('--seeds', type=int, nargs='+', default=list(range(8)))
-    parser.add_argument('--arms', nargs='+', default=ARMS, choices=ARMS)
+    parser.add_argument('--arms', nargs='+', default=ARMS, choices=ARMS + [a + INIT for a in ARMS],
+                        help=f'an arm ending in {INIT}: its student initialised from the teacher '
+                        '(model.student_init)')
+    parser.add_argument('--init-rule', choices=STUDENT_INIT_RULES, default='norm_scale',
+                        help=f'the channel selection of the {INIT} arms')
     parser.add_argument('--ablation', action='store_true',
                         help=f'add the Table 4 arms ({", ".join(ABLATIONS)})')
     parser.add_argument('--widths', type=int, nargs='+',
@@ -50,7 +55,7 @@ def main():
     try:
         run(args.work_dir, args.models, args.seeds, args.arms, args.ablation, args.widths,
             args.min_gap, args.size, args.teacher_iters, args.student_iters, args.eval_interval,
-            args.jobs, args.threads, args.dry_run)
+            args.jobs, args.threads, args.dry_run, init_rule=args.init_rule)
     except BenchmarkError as err:
         sys.exit(str(err))
 

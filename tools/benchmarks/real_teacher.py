@@ -17,6 +17,7 @@ import sys
 
 from reko_mm.benchmarks import BenchmarkError
 from reko_mm.benchmarks.real_teacher import ARMS, INIT, all_arms, run
+from reko_mm.models import STUDENT_INIT_RULES
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -36,8 +37,8 @@ def main():
                         help=f'an arm ending in {INIT}: its student initialised from the '
                         'teacher (model.student_init); default: per width, ' + '; '.join(
                             f'{w}: {" ".join(a)}' for w, a in ARMS.items()))
-    parser.add_argument('--init-rule', default='norm_scale', choices=['norm_scale', 'l1', 'random'],
-                        help='the channel selection of the +init arms')
+    parser.add_argument('--init-rule', default='norm_scale', choices=STUDENT_INIT_RULES,
+                        help=f'the channel selection of the {INIT} arms')
     parser.add_argument('--num-train', type=int, default=600)
     parser.add_argument('--num-test', type=int, default=48)
     parser.add_argument('--teacher-precision', default='bf16', choices=['fp32', 'bf16'],
