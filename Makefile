@@ -3,6 +3,8 @@
 #   make test   set up, then lint (ruff, ruff.toml) and run the whole test suite
 export REKO_VENV ?= $(CURDIR)/.venv
 PY := $(REKO_VENV)/bin/python
+# pytest workers (pytest-xdist; each on one thread): one per core of the 2-core reference machine
+TEST_WORKERS ?= 2
 
 .PHONY: setup demo lint test
 setup:
@@ -15,4 +17,4 @@ lint: setup
 	$(PY) -m ruff check .
 
 test: setup lint
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile

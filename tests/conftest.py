@@ -11,6 +11,13 @@ import pytest
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 SHARED_DATA = osp.abspath(osp.join(ROOT, '..', 'shared', 'data'))
 
+# Under pytest-xdist (`make test` runs one worker per core) every worker and the tools it starts
+# use one thread, so two workers share the cores instead of fighting over them.
+THREADS = '1' if os.environ.get('PYTEST_XDIST_WORKER') else '2'
+if THREADS == '1':
+    import torch
+    torch.set_num_threads(1)
+
 # Small settings every training run in the tests uses (CPU, seconds per run).
 FAST = ['train_dataloader.batch_size=2', 'default_hooks.logger.interval=1',
         'randomness.seed=0']
@@ -38,7 +45,7 @@ def data_options(root):
 
 def run_tool(args, timeout=900, env=None, check=True):
     """Run a script of tools/ in a fresh interpreter, as a user would."""
-    full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS=THREADS)
     if env:
         full_env.update(env)
     proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=full_env, timeout=timeout,

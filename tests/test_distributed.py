@@ -63,6 +63,15 @@ def test_stock_wrapper_leaves_ranks_different(tmp_path, synthetic_unpaired):
     assert worst > 0 and n_diff > n // 2, (worst, n_diff, n)
 
 
+@pytest.fixture(scope='module')
+def tiny_teacher(synthetic_unpaired, tmp_path_factory):
+    """A CycleGAN teacher of one iteration for the distilled cases."""
+    from conftest import train
+    work = tmp_path_factory.mktemp('teacher')
+    train(CYCLEGAN, work, data_options(synthetic_unpaired) + TINY + ['train_cfg.max_iters=1'])
+    return str(work / 'iter_1.pth')
+
+
 @pytest.mark.parametrize('case', ['cyclegan', 'pix2pix', 'pix2pixhd', 'reko_cyclegan',
                                   'vid_cyclegan'])
 def test_ranks_identical_with_grad_sync(case, tmp_path, request):
@@ -79,14 +88,11 @@ def test_ranks_identical_with_grad_sync(case, tmp_path, request):
         config, data, extra = CYCLEGAN, 'synthetic_unpaired', TINY
     root = request.getfixturevalue(data)
     if case in ('reko_cyclegan', 'vid_cyclegan'):
-        from conftest import train
-        train(CYCLEGAN, tmp_path / 'teacher', data_options(root) + TINY +
-              ['train_cfg.max_iters=1'])
         config = 'configs/reko/synthetic/cyclegan_synthetic_7x.py' if case == 'reko_cyclegan' \
             else 'configs/reko/synthetic/cyclegan_synthetic_7x_vid.py'
         extra = ['model.generator.base_channels=4', 'model.discriminator.base_channels=8',
                  'model.teacher.generator.base_channels=8',
-                 f'model.teacher.ckpt={tmp_path}/teacher/iter_1.pth']
+                 f"model.teacher.ckpt={request.getfixturevalue('tiny_teacher')}"]
     out = dist_train(config, tmp_path, data_options(root) + extra + SYNC +
                      ['train_cfg.max_iters=3'])
     worst, n_diff, n = rank_difference(tmp_path)

@@ -35,7 +35,7 @@ def test_end_to_end_then_rerun_reuses_everything(tmp_path):
     # 4 test images x (input, truth, teacher, no-KD, ReKo), 32 px scaled 3x
     assert grid.shape == (4 * 96, 5 * 96, 3)
     assert cv2.imread(str(tmp_path / 'pix2pix_curves.png')) is not None
-    out = run_tool(args).stdout
+    out = run_tool(args + ['--dry-run']).stdout
     assert '$ ' not in out, 'a rerun trains and tests nothing'
     # the teacher, the width (no-KD's seed 0) and ReKo's seed 0
     assert out.count('done before, not repeated') == 3

@@ -11,7 +11,7 @@ import cv2
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, THREADS
 
 pytestmark = pytest.mark.skipif(
     __import__('importlib').util.find_spec('vintagify') is None,
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 def test_quick_start_prints_what_it_measured_and_what_it_says_is_true(tmp_path):
     work = tmp_path / 'demo'
     env = dict(os.environ, REKO_VENV=sys.prefix, WORK=str(work), ITERS='2',
-               OMP_NUM_THREADS='2')
+               OMP_NUM_THREADS=THREADS)
     proc = subprocess.run(['bash', 'tools/quick_start.sh'], cwd=ROOT, env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
     out = proc.stdout

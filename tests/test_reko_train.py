@@ -183,9 +183,13 @@ def test_resume_restores_the_projector_from_the_checkpoint(synthetic_unpaired, c
     assert json.load(open(tmp_path / 'm.json'))['FID-flat-to-striped/fid'] > 0
 
 
-def test_work_dir_is_never_overwritten_silently(synthetic_unpaired, tmp_path):
+def test_work_dir_is_never_overwritten_silently(synthetic_unpaired, cyclegan_teacher, tmp_path):
+    import shutil
     teacher_cfg, reko_cfg = CASES['cyclegan'][:2]
-    teacher = tiny_teacher(teacher_cfg, synthetic_unpaired, tmp_path / 'teacher')
+    # a copy of the module's teacher run (trained with the options below)
+    shutil.copytree(osp.dirname(cyclegan_teacher), tmp_path / 'teacher')
+    teacher = str(tmp_path / 'teacher' / 'iter_2.pth')
+    (tmp_path / 'teacher' / 'last_checkpoint').write_text(teacher)
     before = os.path.getmtime(teacher)
     # 1. training again into a work_dir with checkpoints, without --resume
     out = run_tool(['tools/train.py', teacher_cfg, '--work-dir', str(tmp_path / 'teacher'),

@@ -1,10 +1,9 @@
-"""tools/benchmarks/reko_results.py end to end on a tiny paired set (its logic is tested
-in-process in test_benchmarks.py): a rerun reuses what is finished, a partial run is resumed, a
-work dir of another budget is refused."""
+"""tools/benchmarks/reko_results.py end to end on a tiny paired set, and a rerun that repeats
+nothing (its logic, including resuming a partial run and refusing a work dir of another budget,
+is tested in-process in test_benchmarks.py)."""
 import glob
 import json
 import os.path as osp
-import re
 
 import cv2
 
@@ -45,33 +44,11 @@ def test_three_arms_end_to_end_then_rerun_reuses_them(synthetic_paired, tmp_path
     assert min(abs(grid[:64, :64] - h[:, :, ::-1]).mean() for h in halves) > 10
     assert cv2.imread(str(work / 'curves.png')) is not None
 
+    # a rerun reuses every finished run (what it would do: --dry-run); reuse, resume and
+    # stale-run refusal are tested in-process in test_benchmarks.py
     ckpt = work / 'reko_seed0' / 'iter_2.pth'
     stamp = ckpt.stat().st_mtime_ns
-    out = run_tool(args).stdout
+    out = run_tool(args + ['--dry-run']).stdout
     assert '$ ' not in out  # nothing trained or tested again
     assert out.count('done before, not repeated') == 3
-    assert ckpt.stat().st_mtime_ns == stamp
-    assert open(work / 'results.md').read().count('tools/train.py') == 3
-
-    # a run that stopped early (its last checkpoint is at iteration 1 of 2) is resumed, not
-    # taken as finished; its stale metrics are scored again
-    import torch
-    ckpt_data = torch.load(ckpt, weights_only=False)
-    ckpt_data['meta']['iter'] = 1
-    torch.save(ckpt_data, work / 'reko_seed0' / 'iter_1.pth')
-    ckpt.unlink()
-    (work / 'reko_seed0' / 'last_checkpoint').write_text(str(work / 'reko_seed0' / 'iter_1.pth'))
-    out = run_tool(args).stdout
-    resumed = [line for line in out.splitlines() if line.startswith('$ ') and 'train.py' in line]
-    assert len(resumed) == 1 and 'reko_seed0' in resumed[0] and '--resume' in resumed[0]
-    assert torch.load(ckpt, weights_only=False)['meta']['iter'] == 2
-    assert out.count('done before, not repeated') == 2  # teacher and no-KD, trained and scored
-
-    # a work dir of another budget is neither reused nor overwritten
-    stamp = ckpt.stat().st_mtime_ns
-    proc = run_tool(args[:-len(TINY)] + ['--size', '32'] + TINY[2:], check=False)
-    assert proc.returncode != 0
-    assert re.search(r'holds a run of another budget or config \(iter_2\.pth; .*'
-                     r'train_dataloader\.dataset\.pipeline.*Delete it, or give another '
-                     r'--work-dir', proc.stdout), proc.stdout[-2000:]
     assert ckpt.stat().st_mtime_ns == stamp

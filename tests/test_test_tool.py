@@ -66,19 +66,24 @@ def test_reko_checkpoint_is_scored_as_its_student(synthetic_unpaired, synthetic_
 
 
 def test_bad_inputs_are_named(odd_data, teacher_ckpt, tmp_path):
+    """What tools/test.py checks before it builds anything (in-process), and, through the tool,
+    a count of images to score that the test set does not have: exit code 1, nothing written."""
+    import reko_mm  # noqa: F401
+    from reko_mm.apis import load_config, prepare_test_cfg
+    from reko_mm.utils import check_data_roots
     missing = tmp_path / 'no' / 'iter_9.pth'
-    out = run_tool(['tools/test.py', TEACHER, str(missing)], check=False)
-    assert out.returncode != 0 and f'checkpoint not found: {missing}' in out.stdout
-    out = run_tool(['tools/test.py', TEACHER, teacher_ckpt, '--cfg-options',
-                    'test_evaluator=None'], check=False)
-    assert out.returncode != 0 and 'the config has no test_evaluator' in out.stdout
-    out = run_tool(['tools/test.py', TEACHER, teacher_ckpt, '--cfg-options',
-                    f'test_dataloader.dataset.data_root={tmp_path}/absent'], check=False)
-    assert out.returncode != 0 and f'{tmp_path}/absent/testA' in out.stdout
+    with pytest.raises(FileNotFoundError, match=f'checkpoint not found: {missing}'):
+        prepare_test_cfg(load_config(TEACHER), str(missing))
+    with pytest.raises(ValueError, match='the config has no test_evaluator'):
+        prepare_test_cfg(load_config(TEACHER, {'test_evaluator': None}), teacher_ckpt)
+    cfg = load_config(TEACHER, {'test_dataloader.dataset.data_root': f'{tmp_path}/absent'})
+    with pytest.raises(FileNotFoundError, match=f'{tmp_path}/absent/testA'):
+        check_data_roots(prepare_test_cfg(cfg, teacher_ckpt), keys=('test_dataloader', ))
     out = run_tool(['tools/test.py', TEACHER, teacher_ckpt, '--work-dir', str(tmp_path / 'w')]
                    + eval_opts(odd_data, tmp_path / 'x.json') +
                    ['test_evaluator.metrics.0.fake_nums=9'], check=False)
     assert out.returncode != 0 and 'fake_nums=9 but the evaluation dataset has 5' in out.stdout
+    assert not (tmp_path / 'x.json').exists()
 
 
 def test_a_checkpoint_of_another_model_is_refused_and_nothing_scored(odd_data, teacher_ckpt,

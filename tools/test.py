@@ -35,7 +35,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmagic.utils import print_colored_log
 
-from reko_mm.models import evaluation_config
+from reko_mm.apis import prepare_test_cfg, swap_exported_generators
 from reko_mm.utils import (check_data_roots, close_process_group, load_config,
                            load_state_strict)
 
@@ -62,39 +62,6 @@ def parse_args():
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
-
-
-def prepare_test_cfg(cfg, checkpoint: str):
-    """Check the inputs and turn a ReKo config into the config evaluation builds."""
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {osp.abspath(checkpoint)}')
-    missing = [k for k in ('test_dataloader', 'test_cfg', 'test_evaluator') if not cfg.get(k)]
-    if missing:
-        raise ValueError(
-            f'the config has no {", ".join(missing)}: it defines nothing to evaluate. Use a '
-            'config with a test set and metrics (e.g. the configs/reko real-data configs), or '
-            'add them with --cfg-options.')
-    cfg = evaluation_config(cfg)
-    cfg.load_from = None  # loaded strictly by main(), not by mmengine's lenient loader
-    cfg.resume = False
-    return cfg
-
-
-def swap_exported_generators(model, exported, runtime=None):
-    """Put ``DOMAIN=FILE`` exported generators in place of the model's generators."""
-    from reko_mm.deployment import ExportedGenerator
-    domains = list(getattr(model, '_reachable_domains', []))
-    for item in exported:
-        domain, sep, path = item.partition('=')
-        if not sep or domain not in domains:
-            raise ValueError(f'--exported {item!r}: expected DOMAIN=FILE with DOMAIN one of '
-                             f'the target domains of this model: {domains}')
-        generator = ExportedGenerator(path, runtime)
-        model.generators[domain] = generator
-        print_colored_log(f'generator of {domain!r}: {path} run by {generator.runtime} '
-                          '(exported; the checkpoint\'s generator is not used)')
-    if runtime and not exported:
-        raise ValueError('--runtime applies to --exported files; none were given')
 
 
 def main():

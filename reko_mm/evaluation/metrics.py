@@ -267,9 +267,13 @@ class OfflineTransFID(TransFID):
             feats = self._extract_real(dataloader, module.data_preprocessor, real_total)
             if is_main_process():
                 os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-                with open(path, 'wb') as f:
+                # written whole, then renamed: a run reading the cache at the same time (two
+                # evaluations of one test set) never sees half a file
+                tmp = f'{path}.{os.getpid()}.tmp'
+                with open(tmp, 'wb') as f:
                     pickle.dump(dict(raw_feature=feats.numpy(), real_nums=real_total,
                                      inception=self.inception_args), f)
+                os.replace(tmp, path)
                 print_log(f'{self.prefix}: real Inception features cached in {path}',
                           'current')
             barrier()
