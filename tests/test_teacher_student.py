@@ -456,7 +456,10 @@ def test_a_student_with_no_terms_that_only_starts_from_its_teacher(tmp_path, mon
     cfg = reko_cfg(pix2pix_cfg(8), ckpt, 16, student_type='Pix2Pix', distill=dict(losses={}))
     with pytest.raises(ValueError, match='model.distill has no terms'):
         MODELS.build(cfg)
-    model = build(dict(cfg, student_init=dict(rule='l1')))
+    from conftest import logged
+    with logged() as out:
+        model = build(dict(cfg, student_init=dict(rule='l1')))
+    assert 'no distillation terms: the student trains as the plain Pix2Pix' in out.getvalue()
     assert not model.distill.terms
     ref = MODELS.build(pix2pix_cfg(8).get('generator'))
     init_student_from_teacher(ref, model.teacher['photo'], 'l1')

@@ -181,6 +181,10 @@ class TeacherStudentGAN(BaseTranslationModel):
             dict(type=distill.pop('type', 'TranslationDistiller'), **distill),
             default_args=dict(students={d: generators[d] for d in domains},
                               teachers=dict(self.teacher), teacher=self.teacher))
+        if not self.distill.terms and not self.as_target:
+            print_log('  no distillation terms: the student trains as the plain '
+                      f'{student_type} from the channels it took from its teacher (the teacher '
+                      'does not run in training)', logger='current')
 
         self._real_inputs: List[torch.Tensor] = []
         self._teacher_images: Dict[str, torch.Tensor] = {}
