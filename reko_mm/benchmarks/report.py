@@ -69,18 +69,24 @@ def arm_table(arms: Runs, value: Callable[[dict], float], label: str,
 
 def curve_plot(panels: Sequence[Tuple[str, Dict[str, List[tuple]]]], ylabel: str,
                out_png: str, styles: Optional[Dict[str, dict]] = None) -> str:
-    """One panel per ``(title, {line label: [(iteration, value)]})``."""
+    """One panel per ``(title, {line label: [(iteration, value)]})``; with more than six
+    lines in a panel its legend goes beside it, off the curves."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    crowded = max(len(lines) for _, lines in panels) > 6
+    fig, axes = plt.subplots(1, len(panels), figsize=((8.5 if crowded else 5.5) * len(panels), 4),
+                             squeeze=False)
     for ax, (title, lines) in zip(axes[0], panels):
         for name, points in lines.items():
             if points:
                 ax.plot(*zip(*points), marker='.', label=name, **(styles or {}).get(name, {}))
         ax.set(title=title, xlabel='iteration', ylabel=ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if crowded:
+            ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1))
+        else:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out_png, dpi=90)
     plt.close(fig)
