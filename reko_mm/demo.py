@@ -100,9 +100,7 @@ def run(work_dir: str = 'work_dirs/demo', iters: int = 600, size: int = 128,
                     t['crop_size'] = (eval_size, eval_size)
         knobs['test_evaluator.metrics'] = knobs['val_evaluator.metrics']
         method, init = INIT.get(arm, (arm, None))
-        if init:
-            knobs['model.student_init'] = init
-        cfg = arm_config(student, method, 'resnet', knobs)
+        cfg = arm_config(student, method, 'resnet', knobs, student_init=init)
         work = osp.join(work_dir, arm)
         return queue.train_and_test(work, write_config(cfg, osp.join(work, 'config.py')),
                                     iters)

@@ -144,8 +144,7 @@ def arm_config(student: str, arm: str, arch: str, budget: Optional[dict] = None,
                 raise BenchmarkError(f'{student} names no teacher (no teacher_student variable '
                                      'in its teacher config): it cannot be distilled')
             cfg.merge_from_dict(dict(model=copy.deepcopy(cfg.teacher_student)))
-            cfg.model.distill = distill
-        elif arm != 'nokd':  # a teacher-target student keeps its own (empty) distillation
+        if arm != 'nokd' or 'distill' not in cfg.model:  # a teacher-target baseline keeps its own
             cfg.model.distill = distill
         if optim:
             cfg.merge_from_dict(dict(optim_wrapper=optim))

@@ -40,6 +40,8 @@ MIN_BATCH = {'cat': 2}  # kernel alignment compares the images of a batch
 NAMES = {'nokd': 'teacher-target baseline', 'reko': '+ ReKo', 'gan_compression':
          '+ GAN Compression', 'omgd': '+ OMGD (VGG terms off)', 'cat': '+ CAT',
          'reko_omgd': '+ ReKo + OMGD', 'at': '+ AT', 'vid': '+ VID', 'srpkd': '+ SRPKD'}
+
+
 def arm_name(arm: str) -> str:
     """The row label of an arm (``reko+init``: '+ ReKo, teacher init')."""
     base, init = split_arm(arm)
