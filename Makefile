@@ -3,7 +3,8 @@
 #   make test   set up, then lint (ruff, ruff.toml) and run the whole test suite
 export REKO_VENV ?= $(CURDIR)/.venv
 PY := $(REKO_VENV)/bin/python
-# pytest workers (pytest-xdist; each on one thread): one per core of the 2-core reference machine
+# pytest workers (pytest-xdist; each on one thread): one per core of the 2-core reference machine;
+# whole files go to a worker, the slowest first (SLOW_FIRST in tests/conftest.py)
 TEST_WORKERS ?= 2
 
 .PHONY: setup demo lint test
@@ -17,4 +18,4 @@ lint: setup
 	$(PY) -m ruff check .
 
 test: setup lint
-	$(PY) -m pytest tests -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest tests -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder

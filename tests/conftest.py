@@ -2,11 +2,11 @@ import io
 import logging
 import os
 import os.path as osp
-import subprocess
-import sys
 from contextlib import contextmanager
 
 import pytest
+
+import tool_runner
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 SHARED_DATA = osp.abspath(osp.join(ROOT, '..', 'shared', 'data'))
@@ -43,13 +43,13 @@ def data_options(root):
     return [f'train_dataloader.dataset.data_root={root}']
 
 
-def run_tool(args, timeout=900, env=None, check=True):
-    """Run a script of tools/ in a fresh interpreter, as a user would."""
+def run_tool(args, timeout=900, env=None, check=True, fresh=False):
+    """Run a script of tools/ in its own process, as a user would: forked from a server that
+    has the libraries imported, or with ``fresh=True`` in a new interpreter (tool_runner.py)."""
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS=THREADS)
     if env:
         full_env.update(env)
-    proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=full_env, timeout=timeout,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = tool_runner.run_tool(args, ROOT, full_env, timeout, fresh=fresh)
     if check and proc.returncode != 0:
         raise AssertionError(f'{args} exited {proc.returncode}:\n{proc.stdout[-6000:]}')
     return proc
@@ -85,3 +85,18 @@ def logged():
         yield stream
     finally:
         logger.removeHandler(handler)
+
+
+# The files that take longest, longest first: under pytest-xdist (`make test`, which turns off
+# xdist's reordering by test count) a worker that starts one of these last would leave the
+# other idle at the end. Everything else keeps its order after them.
+SLOW_FIRST = ['test_quick_start.py', 'test_results_tool.py', 'test_attention_regions.py',
+              'test_distributed.py', 'test_reko_train.py', 'test_test_tool.py',
+              'test_deployment.py', 'test_methods.py', 'test_kd_benchmark.py',
+              'test_offline_metrics.py', 'test_configs.py', 'test_pix2pixhd.py',
+              'test_compat.py', 'test_step_benchmark.py', 'test_get_flops.py']
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

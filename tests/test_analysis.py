@@ -125,8 +125,8 @@ def test_visualize_attention_refuses_bad_images_before_building(tmp_path):
               r'cannot read image .*none.png'),
              ([single, str(tmp_path / 'c.png'), '--mask', str(tmp_path / 'nomask.png')],
               r'cannot read --mask .*nomask.png')]
-    for args, message in cases:
-        proc = run_tool(base + args, check=False, timeout=300)
+    for i, (args, message) in enumerate(cases):
+        proc = run_tool(base + args, check=False, timeout=300, fresh=i == 0)
         assert proc.returncode != 0
         assert re.search(message, proc.stdout), proc.stdout[-2000:]
     assert not any((tmp_path / out).exists() for out in ['a.png', 'b.png', 'c.png'])

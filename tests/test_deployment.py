@@ -18,7 +18,7 @@ def data_opts(root):
 
 def test_export_all_formats_match_pytorch(synthetic_unpaired, synthetic_reko_ckpts, tmp_path):
     out = run_tool(['tools/deployment/export_student.py', REKO, synthetic_reko_ckpts[1],
-                    '--out-dir', str(tmp_path)] + data_opts(synthetic_unpaired)).stdout
+                    '--out-dir', str(tmp_path)] + data_opts(synthetic_unpaired), fresh=True).stdout
     diffs = {m[0]: float(m[1]) for m in re.findall(
         r'(\S+\.(?:onnx|pt))\s+max abs difference vs PyTorch on 4 real test images: (\S+)', out)}
     assert len(diffs) == 4, out[-3000:]  # 2 generators x (ONNX, TorchScript)
@@ -116,7 +116,8 @@ def test_latency_benchmark_reports_every_runtime(tmp_path):
                 'onnxruntime-int8', 'openvino-int8']
     out = run_tool(['tools/analysis_tools/benchmark_latency.py', REKO, '--shape', '64', '64',
                     '--warmup', '1', '--repeats', '2', '--threads', '1', '--runtimes'] +
-                   runtimes + ['--profile', '--json', str(tmp_path / 'lat.json')]).stdout
+                   runtimes + ['--profile', '--json', str(tmp_path / 'lat.json')],
+                   fresh=True).stdout
     rows = re.findall(r'^(\S+)\s+(plain|split-narrow)\s+cpu\s+1\s+([\d.]+)\s+([\d.]+)\s+'
                       r'([\d.]+)x\s+([\d.]+)x\s+(\S+)$', out, re.M)
     # every runtime on both graphs: the rewrite of the 7x7 RGB convolution is exact

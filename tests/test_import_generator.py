@@ -195,9 +195,11 @@ def test_a_training_state_gives_its_one_generator_or_names_the_choices(tmp_path)
     import_generator(two, str(tmp_path / 'two_b.pth'), 'horse', key='netG_B',
                      log=lambda _: None)
     with torch.no_grad():
-        x = torch.rand(1, 3, 16, 16)
+        # rounding alone reaches 1.5e-5 here (instance norm of a 16x16 map, channels summed in
+        # another order); another generator or channel order is off by tenths
+        x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
         assert torch.allclose(converted(str(tmp_path / 'two_b.pth'), 'horse')(x.flip(1)).flip(1),
-                              g_b.eval()(x), atol=1e-5)
+                              g_b.eval()(x), atol=1e-4)
     # a whole MMagic CycleGAN checkpoint: one generator per domain
     cyc = MODELS.build(dict(
         type='CycleGAN', data_preprocessor=dict(type='DataPreprocessor'),
@@ -264,7 +266,7 @@ def test_the_real_vintagify_teacher_through_the_command_line(tmp_path):
     src = osp.join(VINTAGIFY.submodule_search_locations[0], 'resources', 'G_A2B_epoch33.pth')
     out = tmp_path / 'vintagify_vintage.pth'
     proc = run_tool(['tools/model_converters/import_generator.py', src, str(out),
-                     '--domain', 'vintage'], timeout=300)
+                     '--domain', 'vintage'], timeout=300, fresh=True)
     assert 'detected vintagify ResnetGenerator: ngf 64, 9 residual blocks, InstanceNorm ' \
            '(affine)' in proc.stdout
     ckpt = torch.load(str(out), map_location='cpu', weights_only=True)

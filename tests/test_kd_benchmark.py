@@ -16,7 +16,7 @@ TINY = ['--teacher-iters', '2', '--student-iters', '2', '--eval-interval', '1', 
 def test_end_to_end_then_rerun_reuses_everything(tmp_path):
     args = [TOOL, '--work-dir', str(tmp_path), '--models', 'pix2pix', '--seeds', '0',
             '--arms', 'nokd', 'reko', '--widths', '4'] + TINY
-    out = run_tool(args).stdout
+    out = run_tool(args, fresh=True).stdout
     table = open(tmp_path / 'results.md').read()
     assert re.search(r'### pix2pix: student ngf \d \(no-KD gap to the teacher -?[\d.]+ dB\)',
                      table)

@@ -18,7 +18,7 @@ def test_three_arms_end_to_end_then_rerun_reuses_them(synthetic_paired, tmp_path
     work = tmp_path / 'run'
     args = [TOOL, 'facades', '--data-root', synthetic_paired, '--work-dir', str(work),
             '--seeds', '0'] + TINY
-    run_tool(args)
+    run_tool(args, fresh=True)
     runs = json.load(open(work / 'results.json'))
     assert [(r['arm'], r['seed']) for r in runs] == [('teacher', 0), ('nokd', 0), ('reko', 0)]
     for r in runs:

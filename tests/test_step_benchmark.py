@@ -12,7 +12,7 @@ TOOL = 'tools/analysis_tools/benchmark_distill_step.py'
 def test_step_benchmark_rows_for_every_batch_and_precision(tmp_path):
     out = run_tool([TOOL, '--sizes', '32', '--batch-size', '1', '2', '--precisions', 'fp32',
                     'bf16', '--methods', 'reko', 'cat', '--repeats', '1', '--json',
-                    str(tmp_path / 'steps.json')]).stdout
+                    str(tmp_path / 'steps.json')], fresh=True).stdout
     saved = json.load(open(tmp_path / 'steps.json'))
     got = [(r['batch'], r['precision'], r['arm']) for r in saved['rows']]
     base = ['teacher', 'student', 't-forward']

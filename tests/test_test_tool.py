@@ -60,7 +60,7 @@ def test_reko_checkpoint_is_scored_as_its_student(synthetic_unpaired, synthetic_
     # the teacher checkpoint is not needed to evaluate the student
     out = run_tool(['tools/test.py', REKO, synthetic_reko_ckpts[1], '--work-dir',
                     str(tmp_path / 'test')] + eval_opts(synthetic_unpaired, tmp_path / 'm.json')
-                   + ['model.teacher.ckpt=/nonexistent/teacher.pth'])
+                   + ['model.teacher.ckpt=/nonexistent/teacher.pth'], fresh=True)
     metrics = json.load(open(tmp_path / 'm.json'))
     assert set(KEYS) <= metrics.keys(), out.stdout[-3000:]
 

@@ -13,7 +13,8 @@ from conftest import data_options, run_tool, train
 ])
 def test_stock_model_trains(config, data, tiny, tmp_path, request):
     root = request.getfixturevalue(data)
-    out = train(config, tmp_path, data_options(root) + tiny + ['train_cfg.max_iters=3'])
+    out = train(config, tmp_path, data_options(root) + tiny + ['train_cfg.max_iters=3'],
+                fresh='cyclegan' in config)  # tools/train.py's smoke test in a new interpreter
     ckpt = torch.load(tmp_path / 'iter_3.pth', map_location='cpu', weights_only=False)
     assert ckpt['meta']['iter'] == 3
     assert any(k.startswith('generators.') for k in ckpt['state_dict'])
