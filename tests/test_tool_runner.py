@@ -1,18 +1,24 @@
 """The tests' tool launcher (tool_runner.py): a tool forked from the server sees what it would
-see started as ``python tools/X.py`` — its argv, environment, working directory and module
-path, no reko_mm imported yet — and its output and exit status come back the same way."""
+see started as ``python tools/X.py`` — its argv, environment, working directory, module path
+and ``__file__``, no reko_mm imported yet, freshly seeded generators, fork as the default start
+method, the test's thread count — and its output and exit status come back the same way."""
 import json
 import os
+import os.path as osp
 
 import pytest
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, THREADS, run_tool
 
 SCRIPT = r'''
-import json, os, sys
+import json, multiprocessing, os, sys
+reko = 'reko_mm' in sys.modules
+import numpy, torch
 print(json.dumps(dict(argv=sys.argv, cwd=os.getcwd(), env=os.environ.get('REKO_PROBE'),
-                      path0=sys.path[0], path1=sys.path[1], reko='reko_mm' in sys.modules,
-                      name=__name__)))
+                      path0=sys.path[0], path1=sys.path[1], reko=reko, name=__name__,
+                      file=__file__, start=multiprocessing.get_start_method(),
+                      threads=torch.get_num_threads(), seeds=[torch.initial_seed(),
+                                                              int(numpy.random.randint(2**31))])))
 print('to stderr', file=sys.stderr)
 if sys.argv[1] == 'raise':
     raise RuntimeError('the probe failed')
@@ -24,14 +30,21 @@ sys.exit(int(sys.argv[1]))
 def test_a_forked_tool_sees_what_a_new_interpreter_would(tmp_path, fresh):
     probe = tmp_path / 'probe.py'
     probe.write_text(SCRIPT)
+    script = osp.relpath(probe, ROOT)  # as tools/X.py is given: relative to the repository
     env = dict(REKO_PROBE='x', PYTHONPATH=str(tmp_path / 'extra'))
-    proc = run_tool([str(probe), '3', 'b c'], env=env, check=False, fresh=fresh)
-    assert proc.returncode == 3
-    seen = json.loads(proc.stdout.splitlines()[0])
-    assert seen == dict(argv=[str(probe), '3', 'b c'], cwd=ROOT, env='x', path0=str(tmp_path),
-                        path1=str(tmp_path / 'extra'), reko=False, name='__main__')
-    assert 'to stderr' in proc.stdout
-    proc = run_tool([str(probe), 'raise'], check=False, fresh=fresh)
+    runs = [run_tool([script, '3', 'b c'], env=env, check=False, fresh=fresh) for _ in range(2)]
+    seen = []
+    for proc in runs:
+        assert proc.returncode == 3
+        assert 'to stderr' in proc.stdout
+        seen.append(json.loads(proc.stdout.splitlines()[0]))
+    seeds = [s.pop('seeds') for s in seen]
+    assert seen[0] == seen[1] == dict(
+        argv=[script, '3', 'b c'], cwd=ROOT, env='x', path0=str(tmp_path),
+        path1=str(tmp_path / 'extra'), reko=False, name='__main__', file=osp.join(ROOT, script),
+        start='fork', threads=int(THREADS))
+    assert seeds[0][0] != seeds[1][0] and seeds[0][1] != seeds[1][1]
+    proc = run_tool([script, 'raise'], check=False, fresh=fresh)
     assert proc.returncode == 1
     assert 'RuntimeError: the probe failed' in proc.stdout
     assert os.environ.get('REKO_PROBE') is None  # the test process is untouched

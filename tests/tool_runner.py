@@ -1,18 +1,27 @@
 """Run a script of tools/ in its own process without paying for the imports each time.
 
-A user starts ``python tools/X.py ...`` in a fresh interpreter, which spends about 6 s of CPU
+A user starts ``python tools/X.py ...`` in a new interpreter, which spends about 6 s of CPU
 importing torch, mmengine, mmcv and mmagic before the tool does anything; the tests start about
 eighty tools. ``run_tool`` instead forks each one from a server process (multiprocessing's
 forkserver) that has imported those libraries once, and runs the script there as ``__main__``
-with the test's argv, environment and working directory, its stdout and stderr in one file, as
-``subprocess.run`` would give them. reko_mm is deliberately not imported by the server, so a
-tool that forgets to import it (and register the ReKo components) still fails here. The server
-never computes anything, so the children's OpenMP thread pools start fresh.
+with the test's argv, environment and working directory, its stdout and stderr in one file and
+its exit status as the return code, as ``subprocess.run`` would give them. Every run forks from
+the untouched server, so runs share nothing. What a new interpreter would also have is set
+again in the child: the module path, the random generators (NumPy's and torch's seeded from the
+OS), multiprocessing's default start method (fork, so DataLoader workers start as they would).
 
-``fresh=True`` starts a real interpreter instead: each tool's smoke test uses it, and so does
-anything that must see its environment at import time.
+What stays the server's: the modules it preloaded (reko_mm is deliberately not among them, so a
+tool that forgets to import it, and register the ReKo components, still fails here; a tool that
+forgets an mmagic import would not), their import-time warnings, Python's hash seed, and the
+environment they read when imported; the server starts with the first run's thread counts and
+checks CUDA through NVML, so the libraries are imported without a CUDA context or a thread pool.
+The child leaves through ``os._exit`` after its threads and atexit handlers, as a multiprocessing
+child does: a file a tool leaves open and unflushed in a global would lose its tail here.
+
+``fresh=True`` starts a real interpreter instead: each tool's smoke test uses it.
 """
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import os.path as osp
 import subprocess
@@ -22,29 +31,43 @@ import tempfile
 PRELOAD = ['numpy', 'cv2', 'torch', 'torchvision', 'mmengine.runner', 'mmcv.ops',
            'mmagic.models', 'mmagic.datasets', 'mmagic.evaluation', 'mmagic.engine',
            'onnxruntime']
-_context = None
+# read by the preloaded libraries when imported: the server takes them from the first run
+IMPORT_TIME_ENV = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')
+_server = None
 
 
-def _forkserver():
-    """The forkserver, and the ``sys.path`` a fresh interpreter starts with (less the script's
-    folder and PYTHONPATH, which each run adds)."""
-    global _context
-    if _context is None:
-        env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+def _forkserver(env):
+    """The forkserver context, and the ``sys.path`` a new interpreter starts with (less the
+    script's folder and PYTHONPATH, which each run adds)."""
+    global _server
+    if _server is None:
+        clean = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
         code = 'import sys; print(*sys.path[1:], sep="\\n")'
-        base = subprocess.run([sys.executable, '-c', code], env=env, stdout=subprocess.PIPE,
-                              text=True, check=True).stdout
-        _context = multiprocessing.get_context('forkserver'), base.splitlines()
-        _context[0].set_forkserver_preload(PRELOAD)
-    return _context
+        base = subprocess.run([sys.executable, '-c', code], env=clean, stdout=subprocess.PIPE,
+                              text=True, check=True).stdout.splitlines()
+        context = multiprocessing.get_context('forkserver')
+        context.set_forkserver_preload(PRELOAD)
+        saved = dict(os.environ)
+        threads = env.get('OMP_NUM_THREADS')
+        os.environ.update({k: env.get(k, threads) for k in IMPORT_TIME_ENV if env.get(k, threads)})
+        os.environ['PYTORCH_NVML_BASED_CUDA_CHECK'] = '1'
+        try:
+            multiprocessing.forkserver.ensure_running()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        _server = context, base
+    return _server
 
 
 def _main(script, args, env, cwd, log, base_path):
     """The child: the script as ``__main__``, as ``python script args`` would run it."""
     import atexit
     import io
-    import runpy
+    import signal
+    import threading
     import traceback
+    import types
 
     import numpy as np
     import torch
@@ -57,30 +80,46 @@ def _main(script, args, env, cwd, log, base_path):
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
-    # what a fresh interpreter would have: the script's folder first, then PYTHONPATH
+    # what a new interpreter would have: the script's folder first, then PYTHONPATH
     extra = [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p]
     sys.path[:] = [osp.dirname(osp.abspath(script))] + extra + base_path
     sys.argv = [script] + list(args)
     if env.get('OMP_NUM_THREADS'):
         torch.set_num_threads(int(env['OMP_NUM_THREADS']))
-    np.random.seed()  # a fresh interpreter's NumPy generator is seeded from the OS
+    np.random.seed()  # a new interpreter's generators are seeded from the OS
+    torch.seed()
+    multiprocessing.set_start_method(None, force=True)  # the platform's default again
+    # __main__ as the interpreter makes it: __file__ is the path joined to the cwd
+    path = osp.join(cwd, script)
+    main = types.ModuleType('__main__')
+    main.__file__ = path
+    sys.modules['__main__'] = main
     code = 0
     try:
-        runpy.run_path(script, run_name='__main__')
+        with open(path, 'rb') as f:
+            source = f.read()
+        exec(compile(source, path, 'exec'), main.__dict__)
     except SystemExit as e:
         if e.code is None or isinstance(e.code, int):
             code = e.code or 0
         else:
             print(e.code, file=sys.stderr)
             code = 1
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        code = -signal.SIGINT
     except BaseException:
         traceback.print_exc()
         code = 1
     try:
-        atexit._run_exitfuncs()
+        threading._shutdown()  # what the interpreter does at exit: wait for its threads,
+        atexit._run_exitfuncs()  # then the atexit handlers
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        if code == -signal.SIGINT:  # killed by the signal, as a new interpreter reports it
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         os._exit(code)
 
 
@@ -89,8 +128,8 @@ def run_tool(args, cwd, env, timeout, fresh=False):
     if fresh or not args[0].endswith('.py'):
         return subprocess.run([sys.executable] + list(args), cwd=cwd, env=env, timeout=timeout,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    context, base_path = _forkserver(env)
     with tempfile.NamedTemporaryFile('rb', suffix='.log') as log:
-        context, base_path = _forkserver()
         proc = context.Process(target=_main, args=(args[0], args[1:], dict(env), cwd, log.name,
                                                    base_path))
         proc.start()
