@@ -47,4 +47,8 @@ def test_a_forked_tool_sees_what_a_new_interpreter_would(tmp_path, fresh):
     proc = run_tool([script, 'raise'], check=False, fresh=fresh)
     assert proc.returncode == 1
     assert 'RuntimeError: the probe failed' in proc.stdout
+    missing = run_tool([osp.relpath(tmp_path / 'none.py', ROOT)], check=False, fresh=fresh)
+    assert missing.returncode == 2
+    assert f"can't open file '{osp.join(ROOT, osp.relpath(tmp_path / 'none.py', ROOT))}'" \
+        in missing.stdout
     assert os.environ.get('REKO_PROBE') is None  # the test process is untouched

@@ -91,6 +91,10 @@ def _main(script, args, env, cwd, log, base_path):
     multiprocessing.set_start_method(None, force=True)  # the platform's default again
     # __main__ as the interpreter makes it: __file__ is the path joined to the cwd
     path = osp.join(cwd, script)
+    if not osp.isfile(path):  # refused as the interpreter refuses it
+        print(f"{sys.executable}: can't open file {path!r}: [Errno 2] No such file or directory",
+              file=sys.stderr)
+        os._exit(2)
     main = types.ModuleType('__main__')
     main.__file__ = path
     sys.modules['__main__'] = main
@@ -125,9 +129,10 @@ def _main(script, args, env, cwd, log, base_path):
 
 def run_tool(args, cwd, env, timeout, fresh=False):
     """``subprocess.run([python] + args)`` with stdout and stderr together, as text."""
+    cmd = [sys.executable] + list(args)
     if fresh or not args[0].endswith('.py'):
-        return subprocess.run([sys.executable] + list(args), cwd=cwd, env=env, timeout=timeout,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
     context, base_path = _forkserver(env)
     with tempfile.NamedTemporaryFile('rb', suffix='.log') as log:
         proc = context.Process(target=_main, args=(args[0], args[1:], dict(env), cwd, log.name,
@@ -137,7 +142,7 @@ def run_tool(args, cwd, env, timeout, fresh=False):
         if proc.exitcode is None:
             proc.kill()
             proc.join()
-            raise subprocess.TimeoutExpired([sys.executable] + list(args), timeout,
+            raise subprocess.TimeoutExpired(cmd, timeout,
                                             output=log.read().decode(errors='replace'))
         out = log.read().decode(errors='replace')
-    return subprocess.CompletedProcess([sys.executable] + list(args), proc.exitcode, out)
+    return subprocess.CompletedProcess(cmd, proc.exitcode, out)
