@@ -26,6 +26,80 @@ UPSTREAM_WARNINGS = (
 )
 
 
+MMCV_FULL_HINT = ("for mmcv's compiled ops, set up with `REKO_MMCV=full make setup` (builds mmcv "
+                  "2.1.0 with its ops from source, about 20 minutes on 2 cores, cached) or "
+                  "install mmcv 2.1.0 full into this environment")
+
+
+class MissingCompiledOpError(RuntimeError):
+    """A compiled mmcv op was called where mmcv has no compiled ops (mmcv-lite)."""
+
+
+def _lite_ext_module():
+    """A stand-in ``mmcv._ext``: every op is a function that raises when called."""
+    import importlib.machinery
+    import types
+
+    module = types.ModuleType('mmcv._ext', 'reko-mm stand-in: mmcv-lite has no compiled ops')
+    module.__reko_stand_in__ = True
+    # no loader: mmengine's mmcv_full_available() and mmcv's check_ops_exist() stay False
+    module.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', None)
+
+    def op(name):
+        def missing(*args, **kwargs):
+            raise MissingCompiledOpError(
+                f"mmcv op '{name}' needs mmcv's compiled ops, and this environment has mmcv "
+                f"without them (mmcv-lite, reko-mm's default: CycleGAN, Pix2Pix and Pix2PixHD "
+                f"do not use them): {MMCV_FULL_HINT}.")
+        missing.__name__ = missing.__qualname__ = name
+        return missing
+
+    def __getattr__(name):
+        if name.startswith('__'):  # pickle, inspect, hasattr(__path__) ... see no ops
+            raise AttributeError(name)
+        if name in ('get_compiler_version', 'get_compiling_cuda_version'):
+            return lambda: 'n/a (mmcv-lite: no compiled ops)'  # what collect_env prints
+        return op(name)
+
+    module.__getattr__ = __getattr__
+    return module
+
+
+def stand_in_mmcv_ops():
+    """mmcv-lite (reko-mm's default setup) has mmcv's Python modules but no ``mmcv._ext``, so
+    ``import mmcv.ops``, which ``import mmagic.models`` does for models reko-mm never builds,
+    fails. Where the compiled ops are absent, register a stand-in ``mmcv._ext`` whose ops raise
+    :class:`MissingCompiledOpError` (naming the op and how to get them) when called. A full
+    mmcv is used as it is. Must run before ``mmcv.ops`` is imported; idempotent.
+    """
+    import importlib.util
+
+    if 'mmcv._ext' in sys.modules:
+        return
+    try:
+        if importlib.util.find_spec('mmcv._ext') is not None:
+            return  # full mmcv
+    except ModuleNotFoundError:  # no mmcv at all: MMagic's own import says so
+        return
+    sys.modules['mmcv._ext'] = _lite_ext_module()
+    import mmcv
+    mmcv._ext = sys.modules['mmcv._ext']
+    from mmengine.logging import print_log
+    print_log("mmcv has no compiled ops (mmcv-lite): reko-mm registered a stand-in mmcv._ext "
+              "whose ops raise when called", logger='current', level=10)
+
+
+def fix_numpy2_bool8():
+    """MMagic 1.2 fails to import on NumPy 2 (``AttributeError: np.bool8``): its
+    ``mmagic/utils/trans_utils.py`` names ``np.bool8`` at import time, an alias of ``np.bool_``
+    that NumPy 2 removed. reko-mm's setup pins NumPy 1.26; a CUDA image that ships NumPy 2
+    (tools/misc/gpu_check.sh) gets the alias back. No-op on NumPy 1.
+    """
+    import numpy as np
+    if int(np.__version__.split('.')[0]) >= 2 and not hasattr(np, 'bool8'):
+        np.bool8 = np.bool_
+
+
 def quiet_upstream_warnings():
     """Hide the :data:`UPSTREAM_WARNINGS` (idempotent)."""
     for category, message, module in UPSTREAM_WARNINGS:
@@ -168,6 +242,8 @@ def fix_pix2pix_test_step():
 def apply_all():
     """Apply every fix (idempotent)."""
     quiet_upstream_warnings()
+    fix_numpy2_bool8()
+    stand_in_mmcv_ops()
     fix_checkpoint_weights_only()
     fix_cpu_distributed()
     fix_generation_init_weights()

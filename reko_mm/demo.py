@@ -11,12 +11,12 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Callable, Dict, List
 
 from .benchmarks.arms import arm_config, config_path, write_config
 from .benchmarks.real_teacher import DOMAIN, budget, import_teacher
 from .benchmarks.report import sample_grid
 from .benchmarks.runner import RunQueue
+from .utils.progress import Stages
 
 # scikit-image's bundled colour photos: the students train on the first, are scored on the rest
 TRAIN_PHOTOS = ['astronaut.png', 'motorcycle_left.png', 'motorcycle_right.png', 'rocket.jpg',
@@ -45,21 +45,6 @@ def write_photos(work: str, train=TRAIN_PHOTOS, test=TEST_PHOTOS) -> str:
                 img.info.pop('icc_profile', None)
                 img.save(out, icc_profile=None)
     return root
-
-
-class Stages:
-    """Numbered progress lines with the elapsed time and the time left, from estimates."""
-
-    def __init__(self, estimates: Dict[str, float], log: Callable[[str], None]):
-        self.estimates, self.log, self.t0 = estimates, log, time.time()
-        self.done: List[str] = []
-
-    def start(self, name: str, what: str) -> None:
-        elapsed = time.time() - self.t0
-        left = sum(v for k, v in self.estimates.items() if k not in self.done)
-        self.log(f'== [{len(self.done) + 1}/{len(self.estimates)}] {what} '
-                 f'(elapsed {elapsed / 60:.1f} min, about {left / 60:.1f} min left)')
-        self.done.append(name)
 
 
 def run(work_dir: str = 'work_dirs/demo', iters: int = 600, size: int = 128,

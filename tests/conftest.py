@@ -90,13 +90,27 @@ def logged():
 # The files that take longest, longest first: under pytest-xdist (`make test`, which turns off
 # xdist's reordering by test count) a worker that starts one of these last would leave the
 # other idle at the end. Everything else keeps its order after them.
-SLOW_FIRST = ['test_quick_start.py', 'test_results_tool.py', 'test_attention_regions.py',
-              'test_distributed.py', 'test_reko_train.py', 'test_test_tool.py',
+SLOW_FIRST = ['test_quick_start.py', 'test_gpu_check.py', 'test_results_tool.py',
+              'test_attention_regions.py', 'test_distributed.py', 'test_reko_train.py',
+              'test_test_tool.py',
               'test_deployment.py', 'test_methods.py', 'test_kd_benchmark.py',
               'test_offline_metrics.py', 'test_configs.py', 'test_pix2pixhd.py',
               'test_compat.py', 'test_step_benchmark.py', 'test_get_flops.py']
 
 
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'cuda: needs a CUDA GPU (skipped without one; '
+                                       'tools/misc/gpu_check.sh runs them with -m cuda)')
+
+
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    cuda = [item for item in items if item.get_closest_marker('cuda')]
+    if cuda:
+        import torch
+        if not torch.cuda.is_available():
+            skip = pytest.mark.skip(reason=f'needs a CUDA GPU (torch {torch.__version__} sees '
+                                           'none)')
+            for item in cuda:
+                item.add_marker(skip)

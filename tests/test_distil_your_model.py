@@ -170,7 +170,9 @@ def test_the_teacher_is_the_target_and_the_dataset_needs_no_target_images(photos
     with torch.no_grad():
         # the imported teacher (BGR) is the source network (RGB) with its colours flipped
         want = source(x.flip(1)).flip(1)
-    assert torch.allclose(seen['real_vintage'], want, atol=1e-5)
+    # the importer's bound: reversing the colour channels reorders the sums (1.2e-5 on AVX2)
+    from reko_mm.converters.generator_import import TOLERANCE
+    assert torch.allclose(seen['real_vintage'], want, atol=TOLERANCE)
     assert torch.equal(seen['real_photo'], x)
 
 

@@ -52,3 +52,13 @@ def test_a_forked_tool_sees_what_a_new_interpreter_would(tmp_path, fresh):
     assert f"can't open file '{osp.join(ROOT, osp.relpath(tmp_path / 'none.py', ROOT))}'" \
         in missing.stdout
     assert os.environ.get('REKO_PROBE') is None  # the test process is untouched
+
+
+def test_a_forked_tool_imports_the_stack_as_a_new_interpreter_does(tmp_path):
+    """The server's preloads (mmcv's ops stand-in on mmcv-lite among them) leave MMagic whole:
+    a preload that fails is skipped without a word by multiprocessing, and would leave a
+    half-imported mmagic behind."""
+    probe = tmp_path / 'stack.py'
+    probe.write_text('import reko_mm, mmcv.ops, mmagic.models.utils.model_utils\nprint("whole")\n')
+    proc = run_tool([osp.relpath(probe, ROOT)], check=False)
+    assert proc.returncode == 0 and 'whole' in proc.stdout, proc.stdout[-3000:]

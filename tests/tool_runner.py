@@ -28,8 +28,9 @@ import subprocess
 import sys
 import tempfile
 
-PRELOAD = ['numpy', 'cv2', 'torch', 'torchvision', 'mmengine.runner', 'mmcv.ops',
-           'mmagic.models', 'mmagic.datasets', 'mmagic.evaluation', 'mmagic.engine',
+# mmcv_stand_in before mmcv.ops: where mmcv is mmcv-lite, the stand-in for its compiled ops
+PRELOAD = ['numpy', 'cv2', 'torch', 'torchvision', 'mmengine.runner', 'mmcv_stand_in',
+           'mmcv.ops', 'mmagic.models', 'mmagic.datasets', 'mmagic.evaluation', 'mmagic.engine',
            'onnxruntime']
 # read by the preloaded libraries when imported: the server takes them from the first run
 IMPORT_TIME_ENV = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')
@@ -51,6 +52,9 @@ def _forkserver(env):
         threads = env.get('OMP_NUM_THREADS')
         os.environ.update({k: env.get(k, threads) for k in IMPORT_TIME_ENV if env.get(k, threads)})
         os.environ['PYTORCH_NVML_BASED_CUDA_CHECK'] = '1'
+        # the server's own path, for mmcv_stand_in (Python 3.11's forkserver ignores sys.path,
+        # and skips a preload that fails to import without a word)
+        os.environ['PYTHONPATH'] = osp.dirname(osp.abspath(__file__))
         try:
             multiprocessing.forkserver.ensure_running()
         finally:

@@ -90,8 +90,10 @@ class RunQueue:
                                   env=env) as proc:
                 self._wait(proc, log_path, t0)
         if proc.returncode:
+            with open(log_path, errors='replace') as f:
+                tail = ''.join(f.readlines()[-15:])
             raise BenchmarkError(f'failed ({proc.returncode}) after {time.time() - t0:.0f} s; '
-                                 f'log: {log_path}')
+                                 f'log: {log_path}, which ends:\n{tail}')
         self.log(f'  done in {time.time() - t0:.0f} s: {log_path}')
         return line
 

@@ -20,6 +20,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from ..models.generators import build_generator
 from ..utils.state_dict import diff_state, strip_module_prefix, strip_prefix
 from .source_nets import JunyanzResnetGenerator, JunyanzUnetGenerator
 
@@ -285,7 +286,6 @@ def _norm_of_mmagic(state: State, prefix: str) -> str:
 
 
 def _detect_mmagic(state: State):
-    from mmagic.registry import MODELS
     first = state.get('model.0.conv.weight')
     if first is not None and first.dim() == 4:
         num_blocks = len(_block_indices(state, r'model\.(\d+)\.block\.0\.conv\.weight'))
@@ -310,7 +310,7 @@ def _detect_mmagic(state: State):
                    use_dropout=True, init_cfg=dict(type='normal', gain=0.02))
         text = f'num_down {num_down}'
     name = f"MMagic {cfg['type']}"
-    fitted = _fit(name, MODELS.build(cfg), state)
+    fitted = _fit(name, build_generator(cfg), state)
     if isinstance(fitted, _Misfit):
         return fitted
     description = (f"{name}: base_channels {cfg['base_channels']}, {text}, {_NORM_TEXT[norm]}, "
@@ -410,8 +410,7 @@ def reverse_colour_channels(net: nn.Module) -> Tuple[str, str]:
 def to_mmagic(detected: Detected) -> nn.Module:
     """The MMagic generator of ``detected.generator_cfg`` holding the source weights (paired
     layer by layer: both networks register the same layers in the same order)."""
-    from mmagic.registry import MODELS
-    net = MODELS.build(detected.generator_cfg)
+    net = build_generator(detected.generator_cfg)
     src, dst = detected.source_net.state_dict(), net.state_dict()
     if len(src) != len(dst):
         raise GeneratorImportError(f'internal: {detected.layout} has {len(src)} entries but '

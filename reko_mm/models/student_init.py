@@ -151,19 +151,20 @@ def _norm_kind(norm: Optional[nn.Module]) -> str:
 
 
 def _filter_l1(conv: nn.Module) -> torch.Tensor:
-    w = conv.weight.detach().float()
+    w = conv.weight.detach().float().cpu()
     dims = [d for d in range(w.dim()) if d != _out_dim(conv)]
     return w.abs().sum(dim=dims)
 
 
 def channel_scores(layers: Sequence[Layer], rule: str) -> Dict[str, torch.Tensor]:
-    """Per group, the score of each of its channels in ``layers`` (the teacher's)."""
+    """Per group, the score of each of its channels in ``layers`` (the teacher's), on the CPU
+    (the channel indices are chosen there, wherever the model is)."""
     scores: Dict[str, torch.Tensor] = {}
     for layer in layers:
         if layer.writes in IMAGE_GROUPS:
             continue
         if rule == 'norm_scale' and _affine(layer.norm):
-            s = layer.norm.weight.detach().float().abs()
+            s = layer.norm.weight.detach().float().abs().cpu()
         else:
             s = _filter_l1(layer.conv)
         scores[layer.writes] = scores.get(layer.writes, 0) + s
@@ -271,8 +272,9 @@ def init_student_from_teacher(student_gen: nn.Module, teacher_gen: nn.Module,
         for g in t.reads:
             pieces.append(kept[g] + offsets)
             offsets += widths[g][0] if g in widths else in_t
-        in_idx, out_idx = torch.cat(pieces), kept[t.writes]
         w = t.conv.weight
+        # the Runner re-applies this after moving the model to its device
+        in_idx, out_idx = torch.cat(pieces).to(w.device), kept[t.writes].to(w.device)
         if _is_transposed(t.conv):
             w = w.index_select(0, in_idx).index_select(1, out_idx)
         else:
