@@ -145,32 +145,20 @@ def fix_generation_init_weights():
             mod.generation_init_weights = generation_init_weights
 
 
-# Non-tensor objects that mmengine 0.10.x writes into its checkpoints (message hub, meta).
-def _mmengine_checkpoint_globals():
-    import numpy as np
-    from mmengine.logging.history_buffer import HistoryBuffer
-    from mmengine.config import ConfigDict
-    # `getattr` is how numpy pickles its dtype classes; the weights-only unpickler still
-    # refuses to *call* anything not listed here.
-    objs = [HistoryBuffer, ConfigDict, np.ndarray, np.dtype, np.core.multiarray._reconstruct,
-            np.core.multiarray.scalar, getattr]
-    # numpy >= 1.25 pickles dtypes by their class (e.g. numpy.dtypes.Float64DType)
-    dtypes = getattr(np, 'dtypes', None)
-    if dtypes is not None:
-        objs += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')]
-    return objs
-
-
-def fix_checkpoint_weights_only():
-    """``--resume`` fails on torch >= 2.6: ``torch.load`` defaults to ``weights_only=True``.
-
-    mmengine 0.10.x checkpoints carry its ``HistoryBuffer`` (message hub), numpy arrays and
-    scalars. Rather than turning the safe loader off, allow exactly those classes.
+def use_safe_checkpoint_loaders():
+    """Every checkpoint mmengine loads in a process that imported reko_mm (``--resume``,
+    ``load_from``, ``_load_checkpoint``) is read by :mod:`reko_mm.utils.safe_load`: torch's
+    weights-only unpickler, with the few mmengine classes its checkpoints hold allowed for that
+    read only. mmengine 0.10's own local loader calls ``torch.load`` with torch's default, which
+    is the unsafe unpickler before torch 2.6 and refuses mmengine's own checkpoints from 2.6;
+    its URL loader the same. Registered through mmengine's ``CheckpointLoader.register_scheme``.
     """
-    add = getattr(torch.serialization, 'add_safe_globals', None)
-    if add is None:  # torch < 2.4: no weights_only default, nothing to do
-        return
-    add(_mmengine_checkpoint_globals())
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from .utils.safe_load import load_from_http, load_from_local
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
+    CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_http,
+                                     force=True)
 
 
 def fix_cpu_distributed():
@@ -244,7 +232,7 @@ def apply_all():
     quiet_upstream_warnings()
     fix_numpy2_bool8()
     stand_in_mmcv_ops()
-    fix_checkpoint_weights_only()
+    use_safe_checkpoint_loaders()
     fix_cpu_distributed()
     fix_generation_init_weights()
     fix_pix2pix_test_step()

@@ -180,14 +180,14 @@ def speed_up(cfg_path: str, size: int) -> dict:
 
     import torch
 
-    from .deployment import runtime_available, split_narrow_convs
+    from .deployment import TOLERANCE, runtime_available, split_narrow_convs
     from .deployment.latency import compare_latency
     nets = _nets(cfg_path)
     runtime = 'openvino' if runtime_available('openvino') is None else 'pytorch'
     graphs = {'split-narrow': {n: split_narrow_convs(m)[0] for n, m in nets.items()}}
     x = torch.rand(1, 3, size, size) * 2 - 1
     with torch.no_grad(), tempfile.TemporaryDirectory() as tmp:
-        rows, _, _ = compare_latency(graphs, x, [runtime], [2], 3, 10, 1e-3,
+        rows, _, _ = compare_latency(graphs, x, [runtime], [2], 3, 10, TOLERANCE,
                                      nets['student'](x).numpy(), tmp, log=lambda r: None)
     r = rows[0]
     return dict(runtime=runtime, teacher_ms=r['teacher_ms'], student_ms=r['student_ms'],

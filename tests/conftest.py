@@ -95,7 +95,8 @@ SLOW_FIRST = ['test_quick_start.py', 'test_gpu_check.py', 'test_results_tool.py'
               'test_test_tool.py',
               'test_deployment.py', 'test_methods.py', 'test_kd_benchmark.py',
               'test_offline_metrics.py', 'test_configs.py', 'test_pix2pixhd.py',
-              'test_compat.py', 'test_step_benchmark.py', 'test_get_flops.py']
+              'test_compat.py', 'test_step_benchmark.py', 'test_get_flops.py',
+              'test_import_generator.py']
 
 
 def pytest_configure(config):

@@ -35,29 +35,47 @@ def gen_cfg():
                 norm_cfg=dict(type='IN'), num_blocks=2, init_cfg=dict(type='normal', gain=0.02))
 
 
-def test_checkpoint_loads_with_weights_only(tmp_path):
-    """(b) torch>=2.6 weights_only loading accepts mmengine checkpoints, nothing more."""
+def test_checkpoints_load_with_weights_only_and_nothing_more(tmp_path, synthetic_reko_ckpts):
+    """(b) the one checkpoint reader: mmengine's objects load, for that read only; a pickle
+    that would run code is refused naming the file and the global; mmengine's own loaders are
+    the safe reader once reko_mm is imported."""
     import pickle
 
     import numpy as np
     import reko_mm  # noqa: F401
     from mmengine.logging import HistoryBuffer
+    from mmengine.runner.checkpoint import CheckpointLoader
+    from reko_mm.utils import UnsafeCheckpointError, safe_torch_load
     buf = HistoryBuffer()
     buf.update(1.0)
     buf.update(2.0)
     ckpt = {'message_hub': {'log_scalars': {'loss': buf}},
-            'meta': {'seed': np.int64(3), 'arr': np.arange(3)}, 'state_dict': {}}
+            'meta': {'seed': np.int64(3), 'arr': np.arange(3), 'dtype': np.dtype('float32')},
+            'state_dict': {}}
     path = tmp_path / 'c.pth'
     torch.save(ckpt, path)
-    loaded = torch.load(path, weights_only=True)
+    loaded = safe_torch_load(str(path))
     assert loaded['message_hub']['log_scalars']['loss'].current() == 2.0
+    assert loaded['meta']['arr'].tolist() == [0, 1, 2]
+    with pytest.raises(pickle.UnpicklingError):  # the allowance is for that read only
+        torch.load(path, weights_only=True)
+    assert CheckpointLoader.load_checkpoint(str(path))['meta']['seed'] == 3
 
     class Evil:
         def __reduce__(self):
             return (os.system, ('true',))
     torch.save({'x': Evil()}, tmp_path / 'evil.pth')
-    with pytest.raises(pickle.UnpicklingError):
-        torch.load(tmp_path / 'evil.pth', weights_only=True)
+    for load in (safe_torch_load, CheckpointLoader.load_checkpoint):
+        with pytest.raises(UnsafeCheckpointError, match=r"evil\.pth refused: .*system"):
+            load(str(tmp_path / 'evil.pth'))
+
+    # a real training checkpoint loads, and needs getattr (HistoryBuffer's methods)
+    from reko_mm.utils.safe_load import mmengine_globals
+    teacher = synthetic_reko_ckpts[0]
+    assert safe_torch_load(teacher)['message_hub']['log_scalars']
+    with torch.serialization.safe_globals([g for g in mmengine_globals() if g is not getattr]):
+        with pytest.raises(pickle.UnpicklingError, match='getattr'):
+            torch.load(teacher, weights_only=True)
 
 
 def test_resume_continues_from_saved_iteration(tmp_path, synthetic_unpaired):

@@ -97,6 +97,13 @@ def test_export_bad_inputs(synthetic_reko_ckpts, tmp_path):
         load_student(cfg, synthetic_reko_ckpts[1])
     with pytest.raises(FileNotFoundError, match='checkpoint not found'):
         load_student(cfg, str(tmp_path / 'missing.pth'))
+    # a run trained with --cfg-options ...data_root=..., exported without them
+    from reko_mm.deployment import export_student
+    with pytest.raises(FileNotFoundError, match=r"(?s)test_dataloader.dataset.data_root="
+                                                r"'data/synthetic/unpaired': missing .*"
+                                                r"--cfg-options test_dataloader.dataset"):
+        export_student(REKO, synthetic_reko_ckpts[1], str(tmp_path / 'out'), ['pth', 'onnx'])
+    assert not (tmp_path / 'out').exists()
 
 
 def test_allow_int8_without_fastest_is_refused(tmp_path):

@@ -312,3 +312,26 @@ def test_teacher_precision_is_opt_in_refused_where_it_cannot_run_and_close_to_fp
     else:
         with pytest.raises(ValueError, match='no bf16 units'):
             FrozenTeacher(teacher, ['vintage'], cfg, precision='bf16')
+
+
+def test_a_student_of_a_non_affine_teacher_exports_within_the_bound(photos, tmp_path):
+    """GAN Compression's teachers have non-affine InstanceNorm and a dropout slot: a
+    teacher-target student initialised from one trains, and its ONNX export matches PyTorch
+    within the export tolerance (half an 8-bit grey level)."""
+    from reko_mm.deployment import TOLERANCE
+    source = randomised(JunyanzResnetGenerator(ngf=8, num_blocks=9, norm='in', dropout_slot=True))
+    torch.save(source.state_dict(), str(tmp_path / 'gc.pth'))
+    teacher = str(tmp_path / 'teacher.pth')
+    import_generator(str(tmp_path / 'gc.pth'), teacher, 'vintage', log=lambda _: None)
+    run = tmp_path / 'run'
+    cfg = vintagify_cfg('vintagify_7x_gan_compression.py', photos, teacher, run, **{
+        'model.teacher.generator.norm_cfg.affine': False,
+        'model.generator.norm_cfg.affine': False, 'model.student_init': dict(rule='norm_scale')})
+    cfg.dump(str(tmp_path / 'config.py'))
+    run_tool(['tools/train.py', str(tmp_path / 'config.py'), '--work-dir', str(run)])
+    out = run_tool(['tools/deployment/export_student.py', str(tmp_path / 'config.py'),
+                    str(run / 'iter_2.pth'), '--out-dir', str(tmp_path / 'export'),
+                    '--formats', 'pth', 'onnx']).stdout
+    diff = float(re.search(r'\.onnx\s+max abs difference vs PyTorch on 2 real test images: (\S+)',
+                           out).group(1))
+    assert diff <= TOLERANCE and f'fp32 exports match PyTorch within {TOLERANCE:.3g}' in out

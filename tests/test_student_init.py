@@ -212,3 +212,68 @@ def test_student_init_survives_init_weights_trains_and_saves_a_plain_student(
     plain.load_state_dict(ckpt['state_dict'], strict=True)
     with pytest.raises(ValueError, match='unknown keys in model.student_init'):
         MODELS.build(dict(cfg.model, student_init=dict(rule='l1', channels=3)))
+
+
+def _planted(teacher, student, seed=0):
+    """Zero the teacher outside one random channel set per group (the set the student's width
+    holds), and make the kept norm scales the largest: the teacher then computes only with
+    those channels, and a student sliced from it must compute exactly what it does."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    from reko_mm.models.student_init import IMAGE_GROUPS, _out_dim, generator_layers
+    gen = torch.Generator().manual_seed(seed)
+    widths = {s.writes: s.conv.weight.shape[_out_dim(s.conv)] for s in generator_layers(student)}
+    layers = generator_layers(teacher)
+    keep = {}
+    with torch.no_grad():
+        for layer in layers:
+            if layer.writes in IMAGE_GROUPS:
+                continue
+            dim = _out_dim(layer.conv)
+            n = layer.conv.weight.shape[dim]
+            if layer.writes not in keep:
+                keep[layer.writes] = torch.randperm(n, generator=gen)[:widths[layer.writes]]
+            drop = torch.tensor(sorted(set(range(n)) - set(keep[layer.writes].tolist())))
+            layer.conv.weight.index_fill_(dim, drop, 0.0)
+            if layer.conv.bias is not None:
+                layer.conv.bias[drop] = 0.0
+            norm = layer.norm
+            if norm is not None and getattr(norm, 'weight', None) is not None:
+                norm.weight[drop] = 0.0
+                norm.bias[drop] = 0.0
+                norm.weight[keep[layer.writes]] = norm.weight[keep[layer.writes]].abs() + 0.5
+            if isinstance(norm, _BatchNorm):
+                norm.running_var[drop] = 1.0
+    return keep
+
+
+@pytest.mark.parametrize('kind', ['resnet_in_affine', 'resnet_in', 'resnet_bn', 'unet_bn',
+                                  'unet_in', 'pix2pixhd'])
+def test_a_teacher_computing_with_the_kept_channels_only_is_reproduced_exactly(kind):
+    """Catches what index checks cannot: a wrong offset into a concatenation, a wrong
+    dimension of a transposed convolution, a norm sliced at other channels than its conv."""
+    norms = {'resnet_in_affine': AFFINE_IN, 'resnet_in': dict(type='IN'),
+             'resnet_bn': dict(type='BN')}
+    if kind.startswith('resnet'):
+        teacher, student = (randomised(resnet(w, norm=norms[kind])) for w in (8, 3))
+        side = 32
+    elif kind == 'pix2pixhd':
+        teacher, student = randomised(pix2pixhd(8)), pix2pixhd(3)
+        side = 32
+    else:
+        norm = dict(type='BN') if kind == 'unet_bn' else dict(type='IN')
+
+        def make(w):
+            return MODELS.build(dict(type='UnetGenerator', in_channels=3, out_channels=3,
+                                     num_down=5, base_channels=w, norm_cfg=norm,
+                                     use_dropout=True))
+        teacher, student = randomised(make(8), side=32), make(3)
+        side = 32
+    keep = _planted(teacher, student)
+    report = init_student_from_teacher(student, teacher, rule='norm_scale')
+    for group, r in report.items():
+        assert r['indices'] == sorted(keep[group].tolist()), group
+    x = torch.rand(2, 3, side, side) * 2 - 1
+    teacher.eval(), student.eval()
+    with torch.no_grad():
+        assert torch.allclose(student(x), teacher(x), atol=1e-5)

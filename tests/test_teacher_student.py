@@ -481,3 +481,49 @@ def test_a_student_with_no_terms_that_only_starts_from_its_teacher(tmp_path, mon
     assert log.keys() == want.keys() and all(float(log[k]) == float(want[k]) for k in log)
     for (k, a), b in zip(model.state_dict().items(), plain.state_dict().values()):
         assert torch.equal(a, b), k
+
+
+def test_a_unet_without_num_down_takes_mmagics_default(tmp_path):
+    """MMagic's UnetGenerator defaults to num_down=8: a config that leaves it out builds (the
+    build-time probe is 256x256), as MMagic would build it."""
+    gen = unet(2)
+    del gen['num_down']
+    ckpt, _ = teacher_ckpt(tmp_path, pix2pix_cfg(4, num_down=8))
+    student = pix2pix_cfg(2)
+    student['generator'] = gen
+    model = build(reko_cfg(student, ckpt, 4, student_type='Pix2Pix', layers=[
+        dict(student='model.model.1', teacher='model.model.1')]))
+    assert model.distill.probe_size == 256
+
+
+def test_a_teacher_config_that_contradicts_its_checkpoint_names_what_the_file_says(tmp_path):
+    """An imported teacher carries its own generator_cfg; a config overriding it with another
+    architecture (an affine teacher for a non-affine one) is refused with both, and the fix."""
+    from reko_mm.converters import JunyanzResnetGenerator, import_generator
+    src = JunyanzResnetGenerator(ngf=16, num_blocks=3, norm='in')
+    torch.save(src.state_dict(), str(tmp_path / 'g.pth'))
+    teacher = str(tmp_path / 'teacher.pth')
+    import_generator(str(tmp_path / 'g.pth'), teacher, 'b', log=lambda _: None)
+    cfg = reko_cfg(cyclegan_cfg(8, reachable_domains=['b'], related_domains=['b', 'a']), teacher,
+                   16, domains=['b'])
+    cfg['teacher']['generator'] = dict(type='ResnetGenerator', in_channels=3, out_channels=3,
+                                       base_channels=16, norm_cfg=dict(type='IN', affine=True),
+                                       num_blocks=3, padding_mode='reflect')
+    with pytest.raises(ValueError, match=r"(?s)does not match.*the checkpoint's own "
+                                         r"meta\['generator_cfg'\] says it is .*'norm_cfg': "
+                                         r"\{'type': 'IN'\}.*overrides \['norm_cfg'\]: drop "
+                                         r"model\.teacher\.generator"):
+        MODELS.build(cfg)
+
+
+def test_student_init_says_when_its_rule_ranks_nothing(tmp_path):
+    """A non-affine InstanceNorm teacher (MMagic's CycleGAN default) has no scale: norm_scale
+    falls back to the filter L1 norm, which the norm divides out; the log says so."""
+    from conftest import logged
+    ckpt, _ = teacher_ckpt(tmp_path, cyclegan_cfg(16))
+    cfg = dict(reko_cfg(cyclegan_cfg(8), ckpt, 16), student_init=dict(rule='norm_scale'))
+    with logged() as log:
+        build(cfg)
+    assert "student_init rule='norm_scale': 11 of the teacher's convolutions are followed by " \
+           'an InstanceNorm without a scale' in log.getvalue()
+    assert "rule='random'" in log.getvalue()

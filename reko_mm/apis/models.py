@@ -33,8 +33,9 @@ def build_model_from_config(config: str, checkpoint: Optional[str] = None,
 def generator_complexity(gen_cfg: dict, shape=(256, 256)) -> Tuple[float, float]:
     """(params in M, FLOPs in G) of a generator config at input ``shape`` (mmengine's counter)."""
     from mmengine.analysis import get_model_complexity_info
-    from mmagic.registry import MODELS
-    gen = MODELS.build(gen_cfg).eval()
+
+    from ..models.generators import build_generator
+    gen = build_generator(gen_cfg).eval()
     info = get_model_complexity_info(gen, input_shape=(gen_cfg.get('in_channels', 3), *shape),
                                      show_table=False, show_arch=False)
     return info['params'] / 1e6, info['flops'] / 1e9

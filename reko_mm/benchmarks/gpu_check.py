@@ -189,7 +189,9 @@ def release_checkpoint(ckpt: str, out: str) -> dict:
     MMagic checkpoint (``state_dict`` and ``meta``) that ``tools/test.py`` and
     ``export_student.py`` load with the run's config."""
     import torch
-    checkpoint = torch.load(ckpt, map_location='cpu', weights_only=True)
+
+    from ..utils.safe_load import safe_torch_load
+    checkpoint = safe_torch_load(ckpt)
     state = {k: v for k, v in checkpoint['state_dict'].items() if k.startswith('generators.')}
     meta = {k: checkpoint.get('meta', {}).get(k) for k in ('iter', 'epoch')}
     torch.save(dict(state_dict=state, meta=meta), out)

@@ -151,12 +151,12 @@ def teacher_scale_check(teacher_ckpt: str, photos: str, size: int, num: int = 16
     import numpy as np
     import torch
     from mmagic.evaluation.metrics.ssim import ssim
-    from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
     from ..models import read_checkpoint
+    from ..models.generators import build_generator
     init_default_scope('mmagic')
     state, meta = read_checkpoint(teacher_ckpt)
-    net = MODELS.build(meta['generator_cfg']).eval()
+    net = build_generator(meta['generator_cfg']).eval()  # checked by read_checkpoint
     prefix = f'generators.{DOMAIN}.'
     net.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
 
@@ -197,18 +197,18 @@ def speedup(student_cfgs: Dict[str, str], size: int, log=print) -> List[dict]:
     import tempfile
 
     import torch
-    from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
 
     from ..apis import teacher_and_student_generators
-    from ..deployment import runtime_available, split_narrow_convs
+    from ..deployment import TOLERANCE, runtime_available, split_narrow_convs
     from ..deployment.latency import compare_latency
+    from ..models.generators import build_generator
     init_default_scope('mmagic')
     rows = []
     runtimes = ['pytorch'] + (['openvino'] if runtime_available('openvino') is None else [])
     for width, path in student_cfgs.items():
         gens = teacher_and_student_generators(load_config(path))
-        nets = {n: MODELS.build(gens[n]).eval() for n in ('teacher', 'student')}
+        nets = {n: build_generator(gens[n]).eval() for n in ('teacher', 'student')}
         graphs = {'plain': nets, 'split-narrow': {n: split_narrow_convs(m)[0]
                                                   for n, m in nets.items()}}
         for side in sorted({size, 256}):
@@ -216,7 +216,7 @@ def speedup(student_cfgs: Dict[str, str], size: int, log=print) -> List[dict]:
             with torch.no_grad():
                 reference = nets['student'](x).numpy()
             with tempfile.TemporaryDirectory() as tmp:
-                measured, _, _ = compare_latency(graphs, x, runtimes, [2], 3, 10, 1e-3,
+                measured, _, _ = compare_latency(graphs, x, runtimes, [2], 3, 10, TOLERANCE,
                                                  reference, tmp, log=lambda r: None)
             for r in measured:
                 rows.append(dict(r, width=width, size=side))

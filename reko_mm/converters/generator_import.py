@@ -105,21 +105,19 @@ def state_dict_candidates(obj, path: str = '', depth: int = 0) -> Iterator[Tuple
 
 
 def load_source(path: str) -> object:
-    """``torch.load(path, weights_only=True)``: tensors and plain containers, never arbitrary
-    pickled objects (files from the internet can run code when unpickled)."""
+    """The file, read by :func:`reko_mm.utils.safe_torch_load` (torch's weights-only unpickler):
+    tensors and plain containers, never arbitrary pickled objects (files from the internet can
+    run code when unpickled)."""
+    from ..utils.safe_load import UnsafeCheckpointError, safe_torch_load
     if not osp.isfile(path):
         raise FileNotFoundError(f'generator checkpoint not found: {osp.abspath(path)}')
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
+        return safe_torch_load(path, what='generator file')
+    except UnsafeCheckpointError as err:
+        raise GeneratorImportError(
+            f'{err} In the environment that made it, save the weights alone: '
+            "torch.save(net.state_dict(), 'G.pth').") from None
     except Exception as err:  # noqa: BLE001 (torch raises several types for bad files)
-        if 'weights_only' in str(err) or 'Unsupported global' in str(err):
-            found = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(err))
-            raise GeneratorImportError(
-                f'{path} is not a plain state dict: it pickles Python objects'
-                f'{f" ({found.group(1)})" if found else ""}, and reko-mm does not unpickle '
-                'arbitrary objects (loading such a file can run its code). In the environment '
-                "that made it, save the weights alone: torch.save(net.state_dict(), 'G.pth').") \
-                from None
         text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise GeneratorImportError(f'could not read {path} as a PyTorch file ({text}); is it '
                                    'complete (not truncated) and a .pth / .pt file?') from None

@@ -7,8 +7,9 @@ from .export import (FORMATS, export_onnx, export_student, export_torchscript,
                      write_formats)
 from .latency import compare_latency, make_runner, median_times, select_fastest
 from .runtimes import (FILE_RUNTIMES, FORMAT_RUNTIMES, REDUCED_PRECISION, RUNTIME_FORMATS,
-                       RUNTIMES, ExportedGenerator, file_runner, openvino_compiled, ort_session,
-                       quantize_int8, runtime_available, runtime_for_file, save_openvino_ir)
+                       RUNTIMES, TOLERANCE, ExportedGenerator, file_runner, openvino_compiled,
+                       ort_session, quantize_int8, runtime_available, runtime_for_file,
+                       save_openvino_ir)
 from .rewrite import RowSplitConv2d, split_narrow_convs
 
 __all__ = [
@@ -16,7 +17,8 @@ __all__ = [
     'generator_domains', 'load_student', 'max_abs_diff', 'plan_export',
     'real_inputs', 'save_plain_checkpoint', 'verify_formats', 'write_formats',
     'compare_latency', 'make_runner', 'median_times', 'select_fastest', 'FILE_RUNTIMES',
-    'FORMAT_RUNTIMES', 'REDUCED_PRECISION', 'RUNTIME_FORMATS', 'RUNTIMES', 'ExportedGenerator',
+    'FORMAT_RUNTIMES', 'REDUCED_PRECISION', 'RUNTIME_FORMATS', 'RUNTIMES', 'TOLERANCE',
+    'ExportedGenerator',
     'file_runner', 'openvino_compiled', 'ort_session', 'quantize_int8', 'runtime_available',
     'runtime_for_file', 'save_openvino_ir', 'RowSplitConv2d', 'split_narrow_convs'
 ]

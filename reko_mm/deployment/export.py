@@ -56,7 +56,8 @@ def save_plain_checkpoint(model: nn.Module, cfg, src_checkpoint: str, out: str) 
     """
     if osp.abspath(out) == osp.abspath(src_checkpoint):
         raise ValueError(f'refusing to overwrite the source checkpoint {src_checkpoint}')
-    src = torch.load(src_checkpoint, map_location='cpu', weights_only=False)
+    from ..utils.safe_load import safe_torch_load
+    src = safe_torch_load(src_checkpoint)
     meta = dict(src.get('meta', {})) if isinstance(src, dict) else {}
     meta['cfg'] = student_config(cfg).pretty_text
     meta['reko_mm'] = dict(exported_from=osp.abspath(src_checkpoint))
@@ -313,8 +314,13 @@ def export_student(config: str, checkpoint: str, out_dir: str,
     import shutil
     import tempfile
 
+    from ..utils import check_data_roots
     from .latency import select_fastest
     cfg = load_config(config, cfg_options)
+    # the exports are checked on test images (int8 calibrated on training ones): refuse a
+    # config whose data is not here before anything is loaded or written
+    check_data_roots(cfg, keys=('test_dataloader',) + (
+        ('train_dataloader',) if 'onnx-int8' in formats or allow_int8 else ()))
     model = load_student(cfg, checkpoint, config)
     name = osp.splitext(osp.basename(config))[0]
     plan = plan_export(cfg, model, name, out_dir, formats, allow_int8, split_narrow, overwrite)

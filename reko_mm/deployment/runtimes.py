@@ -16,6 +16,13 @@ import torch.nn as nn
 
 FILE_RUNTIMES = ('onnxruntime', 'onnxruntime-tuned', 'openvino', 'onnxruntime-int8',
                  'openvino-int8', 'openvino-bf16')
+# How far an fp32 runtime's output may be from PyTorch's: half an 8-bit grey level of the
+# generators' [-1, 1] output (2 / 255 / 2). fp32 runtimes sum in other orders than PyTorch
+# (convolution algorithms, InstanceNorm's mean and variance), and the difference grows with
+# depth and where a norm divides by a small spread; within this bound every exported pixel,
+# saved as an 8-bit image, is PyTorch's level or the next. A wrong graph (padding, channel
+# order, a missing layer) is off by far more. docs/deployment.md, "How each export is checked".
+TOLERANCE = 1 / 255
 # runtimes whose output is not fp32-exact: judged on a metric, not by a tolerance
 REDUCED_PRECISION = ('onnxruntime-int8', 'openvino-int8', 'openvino-bf16')
 RUNTIMES = ('pytorch', 'torchscript', 'torch-compile') + FILE_RUNTIMES

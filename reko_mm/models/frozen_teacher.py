@@ -11,6 +11,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.dropout import _DropoutNd
 
 from ..utils.state_dict import diff_state, strip_module_prefix, strip_prefix
+from .generators import build_generator, check_saved_generator_cfg
 
 TEACHER_KEYS = ('generator', 'discriminator', 'ckpt', 'domains', 'as_target', 'save_in_ckpt',
                 'norm', 'dropout', 'precision')
@@ -55,8 +56,10 @@ def read_checkpoint(ckpt: str, what: str = 'teacher checkpoint',
                     config_key: str = 'model.teacher.ckpt') -> Tuple[State, dict]:
     """``(state_dict, meta)`` of a checkpoint (``module.`` prefixes removed), with clear errors.
 
-    Loaded with torch's weights-only unpickler (``reko_mm.compat`` allows the few mmengine
-    classes its checkpoints hold)."""
+    Read by :func:`reko_mm.utils.safe_torch_load` (torch's weights-only unpickler, through
+    mmengine's loader); a ``meta['generator_cfg']`` is checked against the generators reko-mm
+    writes (:func:`~reko_mm.models.generators.check_saved_generator_cfg`) before anyone builds
+    it."""
     if not ckpt:
         raise ValueError(
             f'{config_key} is not set: distillation needs a trained teacher. Train one '
@@ -66,15 +69,21 @@ def read_checkpoint(ckpt: str, what: str = 'teacher checkpoint',
     if '://' not in ckpt and not osp.isfile(ckpt):
         raise FileNotFoundError(f'{what} not found: {osp.abspath(ckpt)} ({config_key}='
                                 f'{ckpt!r}). Set {config_key} to an existing file or URL.')
+    from ..utils.safe_load import UnsafeCheckpointError
     try:
         checkpoint = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
+    except UnsafeCheckpointError:
+        raise
     except Exception as err:  # network errors, corrupt files, ...
         raise RuntimeError(f'could not load the {what} {ckpt!r}: {err}') from err
     if not isinstance(checkpoint, dict):
         raise ValueError(f'the {what} {ckpt} holds a {type(checkpoint).__name__}, not a '
                          'checkpoint dict')
     state = checkpoint.get('state_dict', checkpoint)
-    meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
+    meta = dict(checkpoint['meta']) if isinstance(checkpoint.get('meta'), dict) else {}
+    if meta.get('generator_cfg') is not None:
+        meta['generator_cfg'] = check_saved_generator_cfg(meta['generator_cfg'],
+                                                          f'the {what} {ckpt}')
     return strip_module_prefix(state), meta
 
 
@@ -120,13 +129,16 @@ class FrozenTeacher(nn.ModuleDict):
             losses in float32. Evaluation always runs the teacher in float32.
         conditional_discriminator (bool): the discriminator sees ``cat(source, image)``.
         state (dict, optional): the checkpoint's state dict, if already read.
+        saved_generator_cfg (dict, optional): the checkpoint's own ``meta['generator_cfg']``
+            (checked), named in the error when the config's teacher does not match it.
     """
 
     def __init__(self, ckpt: str, domains: Sequence[str], generator_cfg: dict,
                  discriminator_cfg: Optional[dict] = None, norm: str = 'batch',
                  dropout: bool = False, conditional_discriminator: bool = False,
-                 state: Optional[State] = None, precision: str = 'fp32'):
-        super().__init__({d: MODELS.build(generator_cfg) for d in domains})
+                 state: Optional[State] = None, precision: str = 'fp32',
+                 saved_generator_cfg: Optional[dict] = None):
+        super().__init__({d: build_generator(generator_cfg) for d in domains})
         if norm not in TEACHER_NORMS:
             raise ValueError(f'model.teacher.norm must be one of {TEACHER_NORMS}, got {norm!r}')
         if not isinstance(dropout, bool):
@@ -151,10 +163,18 @@ class FrozenTeacher(nn.ModuleDict):
                     f'{prefix}*); it has generators for {found}. Distil only the directions it '
                     f'has (model.teacher.domains={found}, when they are domains of this model), '
                     'or import the generator again with --domain ' + domain + '.')
+            hint = '(set model.teacher.generator to the architecture the teacher was trained ' \
+                'with)'
+            if saved_generator_cfg and saved_generator_cfg != self.generator_cfg:
+                differ = sorted(k for k in set(saved_generator_cfg) | set(self.generator_cfg)
+                                if saved_generator_cfg.get(k) != self.generator_cfg.get(k))
+                hint = (f"(the checkpoint's own meta['generator_cfg'] says it is "
+                        f'{saved_generator_cfg}, and the config overrides {differ}: drop '
+                        'model.teacher.generator, or those keys of it, to build the teacher '
+                        'the checkpoint describes)')
             check_state(gen.state_dict(), sub, prefix,
                         f'teacher checkpoint {ckpt} does not match the teacher generator config '
-                        f'{self.generator_cfg} (set model.teacher.generator to the architecture '
-                        'the teacher was trained with)')
+                        f'{self.generator_cfg} {hint}')
             gen.load_state_dict(sub, strict=True)
         self.requires_grad_(False)
         for m in self.modules():

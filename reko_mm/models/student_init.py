@@ -171,6 +171,20 @@ def channel_scores(layers: Sequence[Layer], rule: str) -> Dict[str, torch.Tensor
     return scores
 
 
+def ranked_by_divided_out_norms(teacher_gen: nn.Module, rule: str) -> List[str]:
+    """The teacher's convolutions whose channels ``rule`` ranks by their filters' L1 norm
+    although an InstanceNorm follows them: InstanceNorm divides every channel by its own
+    spread, so the filter's norm says nothing of what the channel contributes, and the channels
+    kept there are as good as random. ``'norm_scale'`` falls back to the L1 norm where the norm
+    has no scale (non-affine InstanceNorm, MMagic's CycleGAN default); ``'l1'`` uses it
+    everywhere."""
+    if rule not in ('norm_scale', 'l1'):
+        return []
+    return [layer.name for layer in generator_layers(teacher_gen)
+            if layer.writes not in IMAGE_GROUPS and isinstance(layer.norm, _InstanceNorm) and
+            (rule == 'l1' or not _affine(layer.norm))]
+
+
 def check_compatible(teacher: Sequence[Layer], student: Sequence[Layer], t_name: str,
                      s_name: str) -> None:
     """Refuse a student that is not the teacher's architecture, narrowed."""

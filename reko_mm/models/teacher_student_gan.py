@@ -16,8 +16,10 @@ from . import feature_nets as _feature_nets  # noqa: F401  (registers the featur
 from ..utils.state_dict import diff_state
 from .distillers import normalise
 from .editors import Pix2PixHD
+from ..utils.data_check import UNET_NUM_DOWN
 from .frozen_teacher import TEACHER_KEYS, FrozenTeacher, read_checkpoint, teacher_generator_cfg
-from .student_init import describe_init, init_student_from_teacher, normalise_student_init
+from .student_init import (describe_init, init_student_from_teacher, normalise_student_init,
+                           ranked_by_divided_out_norms)
 
 _SUPPORTED: Dict[str, type] = {}
 # Keys an older reko-mm (before the distiller) saved in the model's state_dict.
@@ -161,7 +163,8 @@ class TeacherStudentGAN(BaseTranslationModel):
             teacher.get('ckpt'), domains, gen_cfg, disc_cfg, norm=teacher.get('norm', 'batch'),
             dropout=teacher.get('dropout', False),
             conditional_discriminator=self.conditional_discriminator, state=state,
-            precision=teacher.get('precision', 'fp32'))
+            precision=teacher.get('precision', 'fp32'),
+            saved_generator_cfg=meta.get('generator_cfg'))
         del state
         self._log_setup(meta)
         self.student_init = normalise_student_init(student_init)
@@ -175,8 +178,8 @@ class TeacherStudentGAN(BaseTranslationModel):
         # 1x1 (2**num_down); 64 suits the others. Set probe_size to the training crop size to
         # check K against the real maps.
         distill.setdefault('probe_size', max(
-            2**cfg['num_down'] if cfg.get('type') == 'UnetGenerator' else 64
-            for cfg in (self._gen_cfg, gen_cfg)))
+            2**int(cfg.get('num_down', UNET_NUM_DOWN))
+            if cfg.get('type') == 'UnetGenerator' else 64 for cfg in (self._gen_cfg, gen_cfg)))
         self.distill = MODELS.build(
             dict(type=distill.pop('type', 'TranslationDistiller'), **distill),
             default_args=dict(students={d: generators[d] for d in domains},
@@ -239,11 +242,21 @@ class TeacherStudentGAN(BaseTranslationModel):
             report = init_student_from_teacher(generators[domain], self.teacher[domain],
                                                **self.student_init)
             if log:
+                rule = self.student_init['rule']
                 print_log(f"  student {self._source_domain(domain)} -> {domain} initialised "
-                          f"from the teacher ({self.student_init['rule']}, seed "
-                          f"{self.student_init['seed']}): "
+                          f"from the teacher ({rule}, seed {self.student_init['seed']}): "
                           f'{describe_init(report)}',
                           logger='current')
+                blind = ranked_by_divided_out_norms(self.teacher[domain], rule)
+                if blind:
+                    print_log(
+                        f"  student_init rule={rule!r}: {len(blind)} of the teacher's "
+                        'convolutions are followed by an InstanceNorm without a scale to rank '
+                        "by, so their channels were ranked by the filters' L1 norm, which the "
+                        'norm divides out: there the channels kept are as good as random '
+                        f"(e.g. {', '.join(blind[:3])}). For such a teacher say so with "
+                        "rule='random' (docs/distill_your_model.md).", logger='current',
+                        level=30)
 
     def init_weights(self):
         """MMagic's initialisation, then ``model.student_init`` again (MMagic's generators

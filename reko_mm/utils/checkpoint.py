@@ -12,7 +12,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from .config import config_from_text
+from .config_text import read_config_text
 from .state_dict import diff_state, strip_module_prefix
 
 # Keys a reko-mm training checkpoint may hold besides the student (older releases kept ReKo's
@@ -39,17 +39,15 @@ def describe_checkpoint(checkpoint: dict, state: Dict[str, torch.Tensor]) -> str
     """What a checkpoint seems to be: its config's model, work dir and generator width."""
     bits = []
     cfg_text = (checkpoint.get('meta') or {}).get('cfg') if isinstance(checkpoint, dict) else None
-    if cfg_text:
-        try:
-            cfg = config_from_text(cfg_text)
-            model = cfg.model
+    if isinstance(cfg_text, str):  # read as data (ast), never executed
+        cfg = read_config_text(cfg_text)
+        model = cfg.get('model') if isinstance(cfg.get('model'), dict) else None
+        if model:
             kind = model.get('student_type') or model.get('type')
-            gen = model.get('generator', {})
+            gen = model.get('generator') if isinstance(model.get('generator'), dict) else {}
             bits.append(f"it was saved by a {kind} run (generator {gen.get('type')} "
                         f"base_channels={gen.get('base_channels')}) in work_dir "
                         f"{cfg.get('work_dir')!r}")
-        except Exception:  # an unreadable config is no reason to hide the real error
-            pass
     widths = _generator_widths(state)
     if widths:
         bits.append('its generators have width ' + ', '.join(

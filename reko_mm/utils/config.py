@@ -1,5 +1,5 @@
-"""Reading configs: a file plus ``--cfg-options``, and a config saved as text in a checkpoint."""
-import os
+"""Reading configs: a file plus ``--cfg-options`` (a config saved as text in a checkpoint is read
+as data by :mod:`.config_text`)."""
 import os.path as osp
 from typing import Optional
 
@@ -14,17 +14,3 @@ def load_config(path: str, cfg_options: Optional[dict] = None):
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
-
-
-def config_from_text(text: str):
-    """A saved config (``meta['cfg']`` of a checkpoint), parsed without importing its
-    ``custom_imports`` (they may not be importable here)."""
-    import tempfile
-
-    from mmengine.config import Config
-    with tempfile.NamedTemporaryFile('w', suffix='.py', delete=False) as f:
-        f.write(text)
-    try:
-        return Config.fromfile(f.name, import_custom_modules=False)
-    finally:
-        os.remove(f.name)

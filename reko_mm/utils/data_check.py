@@ -21,6 +21,8 @@ _LAYOUTS = {
 
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
+UNET_NUM_DOWN = 8  # MMagic's UnetGenerator default
+
 
 def _dataset_cfgs(cfg, keys=LOADER_KEYS) -> List[tuple]:
     found = []
@@ -109,11 +111,12 @@ def check_input_sizes(cfg, generators: Dict[str, dict], keys=LOADER_KEYS) -> Non
         for where, gen in generators.items():
             if gen.get('type') != 'UnetGenerator':
                 continue
-            need = 2**int(gen.get('num_down', 8))
+            num_down = int(gen.get('num_down', UNET_NUM_DOWN))
+            need = 2**num_down
             if side % need:
                 fit = max(n for n in range(1, 13) if side % 2**n == 0) if side % 2 == 0 else 0
                 raise ValueError(
-                    f'{where} is a UnetGenerator with num_down={gen.get("num_down", 8)}: it '
+                    f'{where} is a UnetGenerator with num_down={num_down}: it '
                     f'needs image sides that are multiples of {need}, but {key} gives '
                     f'{side}x{side} images. Crop to a multiple of {need} (e.g. {need}), or use a '
                     f'generator of num_down <= {fit}' + (' (and a teacher trained so)'

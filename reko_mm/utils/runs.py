@@ -5,9 +5,9 @@ import glob
 import os.path as osp
 from typing import List, Optional, Tuple
 
-import torch
-
-from .config import config_from_text, load_config
+from .config import load_config
+from .config_text import read_config_text
+from .safe_load import safe_torch_load
 
 
 def last_ckpt(work_dir: str) -> Optional[str]:
@@ -64,15 +64,15 @@ def run_state(work_dir: str, cfg_path: str, options: List[str],
     ckpt = last_ckpt(work_dir)
     if ckpt is None:
         return 'new', None
-    meta = torch.load(ckpt, map_location='cpu', weights_only=False).get('meta', {})
+    meta = safe_torch_load(ckpt, what='work-dir checkpoint').get('meta') or {}
     parser = argparse.ArgumentParser()
     parser.add_argument('--o', nargs='+', action=DictAction)
     want = load_config(cfg_path, parser.parse_args(['--o'] + list(options)).o if options else None)
-    saved = config_from_text(meta['cfg'])
+    saved = read_config_text(meta.get('cfg'))  # as data: never executed
     diffs: List[str] = []
     for key in ('model', 'train_cfg'):
         config_differences(saved.get(key), want.get(key), key, diffs)
-    config_differences(saved.train_dataloader.get('dataset'),
+    config_differences((saved.get('train_dataloader') or {}).get('dataset'),
                        want.train_dataloader.get('dataset'), 'train_dataloader.dataset', diffs)
     diffs = [d for d in diffs if not d.startswith('model.teacher.ckpt')]
     if diffs:

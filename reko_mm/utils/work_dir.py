@@ -5,8 +5,6 @@ import os.path as osp
 import re
 from typing import List, Optional
 
-import torch
-
 CKPT_NAME = re.compile(r'^(iter_\d+|epoch_\d+|best_.*)\.pth$')
 
 
@@ -39,12 +37,14 @@ def _diff(a, b, path='model', out=None, limit=4) -> List[str]:
 
 
 def _saved_model_cfg(ckpt_path: str) -> Optional[dict]:
-    from .checkpoint import config_from_text
-    try:
-        meta = torch.load(ckpt_path, map_location='cpu', weights_only=False).get('meta', {})
-        return config_from_text(meta['cfg']).model.to_dict()
-    except Exception:
-        return None
+    """The model config a checkpoint was saved with, read as data; ``None`` when it has none.
+    A checkpoint the safe reader refuses is refused here too (before anything is trained)."""
+    from .config_text import read_config_text
+    from .safe_load import safe_torch_load
+    checkpoint = safe_torch_load(ckpt_path, what='work-dir checkpoint')
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    model = read_config_text((meta or {}).get('cfg')).get('model')
+    return dict(model) if isinstance(model, dict) else None
 
 
 def _comparable(model_cfg: dict) -> dict:

@@ -34,7 +34,7 @@ from mmengine.registry import init_default_scope
 from mmagic.registry import MODELS
 
 from reko_mm.apis import generator_complexity, teacher_and_student_generators
-from reko_mm.deployment import RUNTIMES, runtime_available, split_narrow_convs
+from reko_mm.deployment import RUNTIMES, TOLERANCE, runtime_available, split_narrow_convs
 from reko_mm.deployment.latency import compare_latency
 from reko_mm.deployment.profiling import network_profiles
 from reko_mm.utils import load_config
@@ -53,7 +53,7 @@ def main():
                         help='CPU intra-op thread counts to measure (0: the default, all cores)')
     parser.add_argument('--runtimes', nargs='+', default=list(RUNTIMES), choices=RUNTIMES,
                         help='default: all (one that cannot run here is skipped, with why)')
-    parser.add_argument('--tolerance', type=float, default=1e-3,
+    parser.add_argument('--tolerance', type=float, default=TOLERANCE,
                         help='max abs output difference to PyTorch an fp32 runtime may have')
     parser.add_argument('--graphs', nargs='+', default=list(GRAPHS), choices=GRAPHS,
                         help='plain: the generators as built; split-narrow: after the exact '

@@ -27,7 +27,7 @@ import sys
 import reko_mm  # noqa: F401  (registers components, applies compatibility fixes)
 from mmengine.config import DictAction
 
-from reko_mm.deployment import export_student
+from reko_mm.deployment import TOLERANCE, export_student
 
 
 def main():
@@ -50,8 +50,9 @@ def main():
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--num-images', type=int, default=4,
                         help='real test images the exports are checked on')
-    parser.add_argument('--tolerance', type=float, default=1e-3,
-                        help='fail when an export differs from PyTorch by more than this')
+    parser.add_argument('--tolerance', type=float, default=TOLERANCE,
+                        help='fail when an fp32 export differs from PyTorch by more than this '
+                        '(default: half an 8-bit grey level of the [-1, 1] output, 1/255)')
     parser.add_argument('--overwrite', action='store_true', help='replace existing files')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='e.g. test_dataloader.dataset.data_root=data/facades')
@@ -69,9 +70,11 @@ def main():
     worst = {path: r['max_abs_diff'] for path, r in report.items()
              if r['max_abs_diff'] > args.tolerance and not r.get('int8')}
     if worst:
-        sys.exit(f'exports differ from PyTorch by more than {args.tolerance}: {worst}')
+        sys.exit(f'exports differ from PyTorch by more than {args.tolerance:.3g}: {worst}. fp32 '
+                 'runtimes differ from PyTorch only in the order of their sums (about 1e-5); '
+                 'a difference this large is a real one: please report it with the config')
     n_int8 = sum(bool(r.get('int8')) for r in report.values())
-    print(f'all {len(report) - n_int8} fp32 exports match PyTorch within {args.tolerance}' +
+    print(f'all {len(report) - n_int8} fp32 exports match PyTorch within {args.tolerance:.3g}' +
           (f'; {n_int8} int8 export(s): check the metric with tools/test.py --exported'
            if n_int8 else ''))
 

@@ -1,7 +1,6 @@
 """torchvision VGG ``features`` with ImageNet weights from a local file, frozen."""
 import os.path as osp
 
-import torch
 import torch.nn as nn
 
 from ...utils.state_dict import diff_state
@@ -34,7 +33,8 @@ def load_vgg_features(arch: str, depth: int, weights: str, owner: str) -> nn.Seq
     for m in features:
         if isinstance(m, nn.ReLU):
             m.inplace = False
-    state = torch.load(weights, map_location='cpu', weights_only=True)
+    from ...utils.safe_load import safe_torch_load
+    state = safe_torch_load(weights, what=f'{owner} weights file')
     state = state.get('state_dict', state)
     if any(k.startswith('features.') for k in state):
         state = {k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')}
