@@ -1,6 +1,7 @@
 """reko_mm.benchmarks in-process: the arms are the shipped method configs, the runs of a benchmark
 differ only in distillation, and the report's numbers are the formulas'."""
 import math
+import os
 import os.path as osp
 import re
 import statistics
@@ -181,10 +182,12 @@ def test_real_data_budget_reads_the_real_facades(tmp_path):
                     reason='needs ../shared/data (apple2orange, facades photos)')
 def test_real_teacher_init_arms_differ_from_their_arm_only_in_student_init(tmp_path):
     from reko_mm.benchmarks import real_teacher
-    real_teacher.run(str(tmp_path), SHARED_DATA, size=64, iters=4, eval_interval=2, seeds=(0,),
-                     widths=('7x',), arms=('nokd', 'nokd+init', 'reko+init'), num_train=4,
-                     num_test=2, init_rule='l1', dry_run=True, log=lambda _: None)
-    runs = {k: v.to_dict() for k, v in runs_of(tmp_path).items()}
+    planned = real_teacher.run(
+        str(tmp_path / 'work'), SHARED_DATA, size=64, iters=4, eval_interval=2, seeds=(0,),
+        widths=('7x',), arms=('nokd', 'nokd+init', 'reko+init'), num_train=4, num_test=2,
+        init_rule='l1', dry_run=True, log=lambda _: None)['planned']
+    assert not (tmp_path / 'work').exists()  # a dry run writes nothing: no teacher, no photos
+    runs = {k: v.to_dict() for k, v in planned.items()}
     assert sorted(runs) == ['7x_nokd_init_seed0', '7x_nokd_seed0', '7x_reko_init_seed0']
     init = runs['7x_nokd_init_seed0']
     assert init['model'].pop('student_init') == dict(rule='l1')
@@ -194,6 +197,29 @@ def test_real_teacher_init_arms_differ_from_their_arm_only_in_student_init(tmp_p
     with pytest.raises(real_teacher.BenchmarkError, match=r'each also with \+init'):
         real_teacher.run(str(tmp_path), SHARED_DATA, arms=('largest+init',), dry_run=True,
                          widths=('7x',), num_train=4, num_test=2, log=lambda _: None)
+
+
+@pytest.mark.skipif(not osp.isdir(osp.join(SHARED_DATA, 'apple2orange')),
+                    reason='needs ../shared/data (apple2orange, facades photos)')
+def test_the_photo_set_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """An interrupted write leaves no photo set that the rerun would take for finished."""
+    import cv2
+    from reko_mm.benchmarks import real_teacher
+    real_imwrite, calls = cv2.imwrite, []
+
+    def interrupted(*args):
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_imwrite(*args)
+    monkeypatch.setattr(cv2, 'imwrite', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        real_teacher.write_photos(str(tmp_path), SHARED_DATA, num_train=8, num_test=8)
+    assert not osp.exists(real_teacher.photos_path(str(tmp_path)))
+    monkeypatch.setattr(cv2, 'imwrite', real_imwrite)
+    root = real_teacher.write_photos(str(tmp_path), SHARED_DATA, num_train=8, num_test=8)
+    assert [len(os.listdir(osp.join(root, s))) for s in ('train', 'test')] == [8, 8]
+    assert not osp.exists(root + '.partial')
 
 
 def test_a_long_run_reports_its_iteration_while_it_trains(tmp_path):
@@ -298,3 +324,74 @@ def test_a_rerun_reuses_finished_runs_resumes_partial_ones_and_refuses_stale_one
     os.remove(osp.join(teacher, 'train_done'))
     queue.train_and_test(teacher, tpath, None, best=True)
     assert fake.calls[-2][1] == 'tools/train.py' and fake.calls[-2][-1] == '--resume'
+
+
+SLEEPERS = r'''
+import os, sys, time
+from reko_mm.benchmarks.runner import RunQueue
+out = sys.argv[1]
+queue = RunQueue(jobs=2, log=lambda s: None)
+code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(120)"
+def one(i):
+    return queue.call([sys.executable, '-c', code, os.path.join(out, f'pid{i}')],
+                      os.path.join(out, f'log{i}'))
+queue.map(one, [0, 1, 2])
+'''
+
+
+@pytest.mark.parametrize('sig', ['SIGINT', 'SIGTERM'])
+def test_an_interrupted_benchmark_ends_the_runs_of_every_job(sig, tmp_path):
+    """Two jobs at a time: a signal to the benchmark kills both running runs (and starts no
+    third), not only the one the main thread waits on."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from conftest import ROOT
+    script = tmp_path / 'sleepers.py'
+    script.write_text(SLEEPERS)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], cwd=ROOT)
+    deadline = time.time() + 120
+    while time.time() < deadline and not all((tmp_path / f'pid{i}').exists() and
+                                             (tmp_path / f'pid{i}').read_text() for i in (0, 1)):
+        time.sleep(0.2)
+    pids = [int((tmp_path / f'pid{i}').read_text()) for i in (0, 1)]
+    proc.send_signal(getattr(signal, sig))
+    proc.wait(timeout=60)
+    time.sleep(0.5)
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            alive = open(f'/proc/{pid}/stat').read().split()[2] != 'Z'
+        except (ProcessLookupError, FileNotFoundError):
+            alive = False
+        assert not alive, f'run {pid} outlived the benchmark ({sig})'
+    assert not (tmp_path / 'pid2').exists()
+
+
+def test_the_time_left_counts_runs_that_share_the_machine():
+    """make demo's three students, two at a time: after the first pair, one more run's time is
+    left (not two); runs still going count what they have left."""
+    from reko_mm.benchmarks.runner import time_left
+    assert time_left([240.0], [240.0], 1, 2) == 240.0
+    assert time_left([240.0, 240.0], [], 1, 2) == 240.0
+    assert time_left([100.0], [30.0], 3, 2) == 200.0  # slots free at 0 and 70: 3 x 100 more
+    assert time_left([50.0], [], 0, 2) == 0.0 and time_left([], [5.0], 2, 2) == 0.0
+
+
+def test_progress_lines_of_two_jobs_never_share_a_line():
+    import threading
+    from reko_mm.benchmarks.runner import RunQueue
+    parts = []
+
+    def log(line):  # print writes the line and its newline in two calls
+        parts.append(line)
+        threading.Event().wait(0.001)
+        parts.append('\n')
+    queue = RunQueue(jobs=2, log=log)
+    threads = [threading.Thread(target=lambda i=i: [queue.log(f'job{i} {n}') for n in range(50)])
+               for i in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    lines = ''.join(parts).splitlines()
+    assert len(lines) == 100 and all(re.fullmatch(r'job\d \d+', line) for line in lines)

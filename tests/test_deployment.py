@@ -363,3 +363,34 @@ def test_openvino_bf16_computes_in_bf16_or_is_refused(tmp_path):
     bf16 = ExportedGenerator(xml, 'openvino-bf16')(x)
     diff = (bf16 - f32).abs().max().item()
     assert 1e-3 < diff < 0.5, diff  # bfloat16 keeps 8 bits of mantissa: ~1e-2 per value
+
+
+def test_the_fastest_form_is_chosen_in_one_interleaved_timing(tmp_path, monkeypatch):
+    """Every candidate (graph x format x runtime) in one median_times call, so that a drift of
+    the machine cannot favour the one timed in a quiet moment."""
+    from reko_mm.deployment import export_onnx, latency
+    net, x = torch.nn.Conv2d(3, 3, 3, padding=1).eval(), torch.rand(1, 3, 16, 16)
+    files = {}
+    for graph in ('plain', 'split-narrow'):
+        files[(graph, 'onnx')] = str(tmp_path / f'{graph}.onnx')
+        export_onnx(net, x, files[(graph, 'onnx')])
+    calls = []
+    real = latency.median_times
+
+    def spy(fns, *args, **kwargs):
+        calls.append(sorted(k[:3] for k in fns))
+        return real(fns, *args, **kwargs)
+    monkeypatch.setattr(latency, 'median_times', spy)
+    timings = latency.select_fastest(files, x, warmup=1, repeats=2, log=lambda _: None)
+    assert len(calls) == 1 and calls[0] == sorted(
+        (g, 'onnx', r) for g in ('plain', 'split-narrow')
+        for r in ('onnxruntime', 'onnxruntime-tuned'))
+    assert [t[0] for t in timings] == sorted(t[0] for t in timings) and len(timings) == 4
+
+
+def test_timing_on_a_device_leaves_the_callers_network_where_it_was():
+    from reko_mm.deployment import make_runner
+    net = torch.nn.Conv2d(3, 3, 3)
+    run, _ = make_runner('pytorch', torch.rand(1, 3, 8, 8), net=net, device='meta')
+    assert run().device.type == 'meta'
+    assert all(p.device.type == 'cpu' for p in net.parameters())

@@ -63,23 +63,34 @@ def vintagify_weights() -> str:
     return path
 
 
+def teacher_path(work: str) -> str:
+    return osp.join(work, 'teacher', 'vintagify_vintage.pth')
+
+
 def import_teacher(work: str, log=print) -> str:
     """vintagify's generator as an MMagic checkpoint of the 'vintage' domain (reused)."""
     from ..converters import import_generator
-    out = osp.join(work, 'teacher', 'vintagify_vintage.pth')
+    out = teacher_path(work)
     if not osp.exists(out):
         import_generator(vintagify_weights(), out, DOMAIN, log=log)
     return out
+
+
+def photos_path(work: str) -> str:
+    return osp.join(work, 'data', 'photos')
 
 
 def write_photos(work: str, shared_data: str, num_train: int = 600,
                  num_test: int = 48) -> str:
     """A folder of photos: ``train/`` (apple2orange's training photos and the facades' training
     photos, half each) and ``test/`` (their test photos, never seen in training). The facades
-    are stored A|B side by side: their photo half is written out. Reused when present."""
+    are stored A|B side by side: their photo half is written out. Reused when present; written
+    into a temporary folder and renamed, so an interrupted run leaves no partial set."""
+    import shutil
+
     import cv2
-    root = osp.join(work, 'data', 'photos')
-    if osp.isdir(osp.join(root, 'test')):
+    root = photos_path(work)
+    if osp.isdir(root):
         return root
     a2o, facades = osp.join(shared_data, 'apple2orange'), osp.join(shared_data, 'facades')
     for folder in (a2o, facades):
@@ -91,8 +102,10 @@ def write_photos(work: str, shared_data: str, num_train: int = 600,
         files = sorted(files)
         step = max(1, len(files) // max(n, 1))
         return files[::step][:n]
+    partial = root + '.partial'
+    shutil.rmtree(partial, ignore_errors=True)  # what an interrupted run left
     for split, n in (('train', num_train), ('test', num_test)):
-        out = osp.join(root, split)
+        out = osp.join(partial, split)
         os.makedirs(out, exist_ok=True)
         a2o_files = every(glob.glob(osp.join(a2o, f'{split}A', '*.jpg')), n // 4) + \
             every(glob.glob(osp.join(a2o, f'{split}B', '*.jpg')), n // 4)
@@ -101,6 +114,7 @@ def write_photos(work: str, shared_data: str, num_train: int = 600,
         for f in every(glob.glob(osp.join(facades, split, '*.jpg')), n - len(a2o_files)):
             pair = cv2.imread(f)
             cv2.imwrite(osp.join(out, 'facades_' + osp.basename(f)), pair[:, :pair.shape[1] // 2])
+    os.rename(partial, root)
     return root
 
 
@@ -231,14 +245,21 @@ def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
         num_train: int = 600, num_test: int = 48, precision: str = 'bf16', jobs: int = 2,
         threads: int = 1, init_rule: str = 'norm_scale', dry_run: bool = False,
         log=print) -> dict:
-    """The whole benchmark (see the module docstring); returns ``results.json``'s content."""
+    """The whole benchmark (see the module docstring); returns ``results.json``'s content, or,
+    with ``dry_run``, ``{'planned': {run dir: its config}}``: the commands are printed and
+    nothing is written (the teacher and the photos are named where they would go)."""
     work_dir = osp.abspath(work_dir)
     t0 = time.time()
-    os.makedirs(work_dir, exist_ok=True)
-    log('[1/5] the teacher')
-    teacher = import_teacher(work_dir, log)
-    log('[2/5] the photos')
-    photos = write_photos(work_dir, shared_data, num_train, num_test)
+    if dry_run:
+        teacher, photos = teacher_path(work_dir), photos_path(work_dir)
+        log(f'[1/5] the teacher: {teacher}\n[2/5] the photos: {photos} (dry run: not written)')
+    else:
+        os.makedirs(work_dir, exist_ok=True)
+        log('[1/5] the teacher')
+        teacher = import_teacher(work_dir, log)
+        log('[2/5] the photos')
+        photos = write_photos(work_dir, shared_data, num_train, num_test)
+    planned = {}
     queue = RunQueue(dry_run, jobs, threads, log)
     tasks = []
     for width in widths:
@@ -260,13 +281,17 @@ def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
         cfg = arm_config(student, base, 'resnet', shared,
                          student_init=dict(rule=init_rule) if init else None)
         work = osp.join(work_dir, f'{width}_{run_name(arm, seed)}')
-        path = write_config(cfg, osp.join(work, 'budget_cfg.py'))
+        path = osp.join(work, 'budget_cfg.py')
+        if dry_run:
+            planned[osp.basename(work)] = cfg
+        else:
+            write_config(cfg, path)
         return dict(queue.train_and_test(work, path, run_iters), width=width, arm=arm,
                     seed=seed, batch=batch)
     log(f'[3/5] {len(tasks)} runs, {jobs} at a time')
     done = queue.map(one, tasks, name=lambda t: f'{t[0]} {t[1]} seed {t[2]}')
     if dry_run:
-        return {}
+        return dict(planned=planned)
     log('[4/5] the teacher at its own size, and the speed-up')
     scale = teacher_scale_check(teacher, photos, size)
     if size != 256:  # for comparison: the same check at 256x256

@@ -50,6 +50,33 @@ def train_progress(log_path: str) -> str:
     return f'iteration {n}/{m}, eta {eta}'
 
 
+def time_left(durations: Sequence[float], running: Sequence[float], pending: int,
+              jobs: int) -> float:
+    """Seconds until every run is done, from the mean duration of the finished ones: the
+    running runs finish their mean, and the pending ones start, ``jobs`` at a time, as slots
+    free up."""
+    if not durations:
+        return 0.0
+    mean = sum(durations) / len(durations)
+    slots = sorted([max(mean - r, 0.0) for r in running] +
+                   [0.0] * max(jobs - len(running), 0))
+    for _ in range(pending):
+        slots[0] += mean
+        slots.sort()
+    return max(slots) if slots else 0.0
+
+
+class _LockedLog:
+    """One line at a time from every job's thread (print writes a line in two parts)."""
+
+    def __init__(self, log: Callable[[str], None]):
+        self._log, self._lock = log, threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        with self._lock:
+            self._log(line)
+
+
 class RunQueue:
     """Runs ``tools/train.py`` / ``tools/test.py`` in subprocesses, ``jobs`` at a time with
     ``threads`` each, and prints every command, so a benchmark's results list how each number
@@ -71,8 +98,11 @@ class RunQueue:
         self.progress_every = progress_every
         self.jobs = jobs
         self.threads = threads
-        self.log = log
+        self.log = _LockedLog(log)
         self.commands: List[str] = []
+        self._live = set()  # the training / scoring processes running now, of every job
+        self._live_lock = threading.Lock()
+        self._stopping = False
 
     def call(self, cmd: Sequence[str], log_path: str, threads: Optional[int] = None) -> str:
         """Run ``cmd`` in the repository with its output in ``log_path``; raise on failure.
@@ -88,7 +118,15 @@ class RunQueue:
         with open(log_path, 'w') as f:
             with subprocess.Popen(list(cmd), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
                                   env=env) as proc:
-                self._wait(proc, log_path, t0)
+                with self._live_lock:
+                    self._live.add(proc)
+                    if self._stopping:  # stop_all ran while this one started
+                        proc.kill()
+                try:
+                    self._wait(proc, log_path, t0)
+                finally:
+                    with self._live_lock:
+                        self._live.discard(proc)
         if proc.returncode:
             with open(log_path, errors='replace') as f:
                 tail = ''.join(f.readlines()[-15:])
@@ -96,6 +134,18 @@ class RunQueue:
                                  f'log: {log_path}, which ends:\n{tail}')
         self.log(f'  done in {time.time() - t0:.0f} s: {log_path}')
         return line
+
+    def stop_all(self) -> int:
+        """Kill every process this queue is running (all jobs'); returns how many."""
+        with self._live_lock:
+            self._stopping = True
+            live = list(self._live)
+        for proc in live:
+            if proc.poll() is None:
+                proc.kill()
+        for proc in live:
+            proc.wait()
+        return len(live)
 
     def _wait(self, proc: subprocess.Popen, log_path: str, t0: float) -> None:
         """Wait for ``proc``, logging its progress every ``progress_every`` seconds; kill it if
@@ -174,18 +224,42 @@ class RunQueue:
         """``[fn(item)]``, ``jobs`` at a time, with a progress line (elapsed time and an ETA
         from the runs done so far) after each."""
         items = list(items)
-        done, t0, lock = [0], time.time(), threading.Lock()
+        t0, lock = time.time(), threading.Lock()
+        started, durations = {}, []
 
-        def one(item):
-            out = fn(item)
+        def one(i):
             with lock:
-                done[0] += 1
-                elapsed = time.time() - t0
-                eta = elapsed / done[0] * (len(items) - done[0])
-                self.log(f'[{done[0]}/{len(items)}] {name(item)}: elapsed {elapsed / 60:.1f} '
-                         f'min, ETA {eta / 60:.1f} min')
+                started[i] = time.time()
+            out = fn(items[i])
+            with lock:
+                now = time.time()
+                durations.append(now - started.pop(i))
+                running = [now - s for s in started.values()]
+                pending = len(items) - len(durations) - len(running)
+                eta = time_left(durations, running, pending, self.jobs)
+                self.log(f'[{len(durations)}/{len(items)}] {name(items[i])}: elapsed '
+                         f'{(now - t0) / 60:.1f} min, ETA {eta / 60:.1f} min')
             return out
-        if self.jobs <= 1:
-            return [one(i) for i in items]
-        with ThreadPoolExecutor(self.jobs) as pool:
-            return list(pool.map(one, items))
+        import signal
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            def terminated(signum, frame):  # SIGTERM ends the runs as Ctrl-C does
+                raise KeyboardInterrupt(f'signal {signum}')
+            previous = signal.signal(signal.SIGTERM, terminated)
+        try:
+            if self.jobs <= 1:
+                return [one(i) for i in range(len(items))]
+            pool = ThreadPoolExecutor(self.jobs)
+            try:
+                return list(pool.map(one, range(len(items))))
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:
+            # the worker threads wait on their runs: end those runs, which ends the threads
+            stopped = self.stop_all()
+            if stopped:
+                self.log(f'interrupted: stopped {stopped} running run(s); rerun to resume')
+            raise
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)

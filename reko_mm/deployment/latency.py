@@ -72,7 +72,10 @@ def make_runner(runtime: str, x: torch.Tensor, net: Optional[nn.Module] = None,
     if net is None:
         raise ValueError(f'{runtime} runs a network: give net')
     if runtime == 'pytorch':
-        net_d, x_d = net.to(device), x.to(device)
+        import copy
+        # a copy on the device: the caller's network stays where it is
+        net_d = copy.deepcopy(net).to(device) if device != 'cpu' else net
+        x_d = x.to(device)
         sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
 
         def run():
@@ -175,15 +178,18 @@ def compare_latency(nets: Dict[str, Dict[str, nn.Module]], x: torch.Tensor, runt
 def select_fastest(files: Dict[tuple, str], x: torch.Tensor, threads: int = 0,
                    warmup: int = 3, repeats: int = 10,
                    log: Callable[[str], None] = print) -> List[tuple]:
-    """Time every exported file in every runtime that runs its format and is available here;
-    ``files``: ``{(graph, format): path}``. Returns ``[(ms, graph, format, runtime)]``,
-    fastest first."""
-    timings = []
+    """Time every exported file in every runtime that runs its format and is available here,
+    all in one interleaved timing (:func:`median_times`: a drift of the machine hits every
+    candidate alike); ``files``: ``{(graph, format): path}``. Returns
+    ``[(ms, graph, format, runtime)]``, fastest first."""
+    runs = {}
     for (graph, fmt), path in files.items():
         for runtime in FORMAT_RUNTIMES[fmt]:
             if runtime_available(runtime) is None:
-                run, _ = make_runner(runtime, x, path=path, threads=threads)
-                ms = median_times({0: run}, warmup, repeats)[0] * 1e3
-                timings.append((ms, graph, fmt, runtime))
-                log(f'  {runtime:<18} {graph:<12} {ms:9.2f} ms  ({path.rsplit("/", 1)[-1]})')
+                runs[(graph, fmt, runtime, path)] = make_runner(runtime, x, path=path,
+                                                                threads=threads)[0]
+    timings = []
+    for (graph, fmt, runtime, path), seconds in median_times(runs, warmup, repeats).items():
+        timings.append((seconds * 1e3, graph, fmt, runtime))
+        log(f'  {runtime:<18} {graph:<12} {seconds * 1e3:9.2f} ms  ({path.rsplit("/", 1)[-1]})')
     return sorted(timings)
