@@ -3,7 +3,7 @@
 #   make test   set up, then lint (ruff, ruff.toml) and run the whole test suite
 export REKO_VENV ?= $(CURDIR)/.venv
 PY := $(REKO_VENV)/bin/python
-# pytest workers (pytest-xdist; each on one thread): one per core of the 2-core reference machine;
+# pytest workers (pytest-xdist; each on one thread): 2, for a 2-core machine (TEST_WORKERS=N);
 # whole files go to a worker, the slowest first (SLOW_FIRST in tests/conftest.py)
 TEST_WORKERS ?= 2
 

@@ -45,6 +45,9 @@ def test_every_arm_is_the_shipped_method_config(setting, arch):
         assert distill == reko
 
 
+A2O_FACADES = (osp.join(SHARED_DATA, 'apple2orange'), osp.join(SHARED_DATA, 'facades'))
+
+
 def runs_of(work):
     """{run dir name: its config} of a benchmark work dir."""
     import glob
@@ -183,7 +186,7 @@ def test_real_data_budget_reads_the_real_facades(tmp_path):
 def test_real_teacher_init_arms_differ_from_their_arm_only_in_student_init(tmp_path):
     from reko_mm.benchmarks import real_teacher
     planned = real_teacher.run(
-        str(tmp_path / 'work'), SHARED_DATA, size=64, iters=4, eval_interval=2, seeds=(0,),
+        str(tmp_path / 'work'), *A2O_FACADES, size=64, iters=4, eval_interval=2, seeds=(0,),
         widths=('7x',), arms=('nokd', 'nokd+init', 'reko+init'), num_train=4, num_test=2,
         init_rule='l1', dry_run=True, log=lambda _: None)['planned']
     assert not (tmp_path / 'work').exists()  # a dry run writes nothing: no teacher, no photos
@@ -195,7 +198,7 @@ def test_real_teacher_init_arms_differ_from_their_arm_only_in_student_init(tmp_p
     assert runs['7x_reko_init_seed0']['model']['student_init'] == dict(rule='l1')
     assert real_teacher.arm_name('reko+init') == '+ ReKo, teacher init'
     with pytest.raises(real_teacher.BenchmarkError, match=r'each also with \+init'):
-        real_teacher.run(str(tmp_path), SHARED_DATA, arms=('largest+init',), dry_run=True,
+        real_teacher.run(str(tmp_path), *A2O_FACADES, arms=('largest+init',), dry_run=True,
                          widths=('7x',), num_train=4, num_test=2, log=lambda _: None)
 
 
@@ -214,10 +217,10 @@ def test_the_photo_set_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
         return real_imwrite(*args)
     monkeypatch.setattr(cv2, 'imwrite', interrupted)
     with pytest.raises(KeyboardInterrupt):
-        real_teacher.write_photos(str(tmp_path), SHARED_DATA, num_train=8, num_test=8)
+        real_teacher.write_photos(str(tmp_path), *A2O_FACADES, num_train=8, num_test=8)
     assert not osp.exists(real_teacher.photos_path(str(tmp_path)))
     monkeypatch.setattr(cv2, 'imwrite', real_imwrite)
-    root = real_teacher.write_photos(str(tmp_path), SHARED_DATA, num_train=8, num_test=8)
+    root = real_teacher.write_photos(str(tmp_path), *A2O_FACADES, num_train=8, num_test=8)
     assert [len(os.listdir(osp.join(root, s))) for s in ('train', 'test')] == [8, 8]
     assert not osp.exists(root + '.partial')
 

@@ -35,6 +35,14 @@ INIT = '+init'  # an arm name ending in it: the same arm, the student initialise
 PARSE_LOCK = threading.RLock()
 
 
+def _min_batch():
+    from ..losses.kernel_alignment_loss import KernelAlignmentLoss
+    return {'cat': KernelAlignmentLoss.min_batch}
+
+
+# the arms whose term compares the images of a batch, and the batch they need
+MIN_BATCH = _min_batch()
+
 def load_config(path: str):
     """:func:`reko_mm.utils.load_config`, one thread at a time."""
     from ..utils.config import load_config as load

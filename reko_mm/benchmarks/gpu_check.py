@@ -29,12 +29,12 @@ from typing import Callable, List, Optional, Sequence
 
 from .arms import ROOT, BenchmarkError, arm_config, config_path, write_config
 from .real_teacher import DOMAIN, budget, import_teacher
+from ..models.frozen_teacher import PRECISIONS
 from .runner import RunQueue
 
 STUDENT = 'vintagify/vintagify_7x_nokd.py'
 STEP_CONFIGS = {'baseline': 'vintagify/vintagify_7x_nokd.py', 'reko': 'vintagify/vintagify_7x.py'}
 INIT = dict(rule='norm_scale')
-PRECISIONS = {'fp32': None, 'amp-fp16': 'float16', 'amp-bf16': 'bfloat16'}
 
 
 def environment() -> dict:
@@ -143,8 +143,8 @@ def _step_cell(teacher_ckpt, photos, size, batch, precision, device, repeats, sy
     real = models['baseline'].data_preprocessor(copy.deepcopy(data), True)['inputs']
 
     def teacher_forward(model=models['baseline'], real=real):
-        with torch.no_grad(), torch.autocast(device.split(':')[0], dtype=getattr(
-                torch, dtype or 'float32'), enabled=dtype is not None):
+        with torch.no_grad(), torch.autocast(device.split(':')[0], dtype=dtype or torch.float32,
+                                                enabled=dtype is not None):
             model.teacher.translate(DOMAIN, real)
     fns = {label: (lambda m=m, o=opts[label]: m.train_step(copy.deepcopy(data), o))
            for label, m in models.items()}
@@ -235,7 +235,7 @@ def run(out_dir: str, dry_run: bool = False, photos: Optional[str] = None,
     if dry_run:
         size, batches, repeats, train_minutes = 64, (2,), 2, 0.05
         bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        precisions = ('fp32',) + (('amp-bf16',) if bf16 and device == 'cpu' else ())
+        precisions = ('fp32',) + (('bf16',) if bf16 and device == 'cpu' else ())
     for p in precisions:
         if p not in PRECISIONS:
             raise BenchmarkError(f'unknown precision {p!r}: one of {list(PRECISIONS)}')

@@ -27,7 +27,7 @@ import statistics
 import time
 from typing import Dict, List
 
-from .arms import (ABLATIONS, INIT, BenchmarkError, arm_config, config_path, load_config,
+from .arms import (ABLATIONS, INIT, MIN_BATCH, BenchmarkError, arm_config, config_path, load_config,
                    run_name, split_arm, write_config)
 from .report import arm_table, curve_of, curve_plot, sample_grid
 from .runner import RunQueue
@@ -36,7 +36,6 @@ DOMAIN = 'vintage'
 STUDENTS = {'7x': 'vintagify/vintagify_7x_nokd.py', '16x': 'vintagify/vintagify_16x_nokd.py'}
 ARMS = {'7x': ['nokd', 'reko', 'gan_compression', 'omgd', 'cat', 'reko_omgd'],
         '16x': ['nokd', 'reko']}
-MIN_BATCH = {'cat': 2}  # kernel alignment compares the images of a batch
 NAMES = {'nokd': 'teacher-target baseline', 'reko': '+ ReKo', 'gan_compression':
          '+ GAN Compression', 'omgd': '+ OMGD (VGG terms off)', 'cat': '+ CAT',
          'reko_omgd': '+ ReKo + OMGD', 'at': '+ AT', 'vid': '+ VID', 'srpkd': '+ SRPKD'}
@@ -80,7 +79,7 @@ def photos_path(work: str) -> str:
     return osp.join(work, 'data', 'photos')
 
 
-def write_photos(work: str, shared_data: str, num_train: int = 600,
+def write_photos(work: str, apple2orange: str, facades: str, num_train: int = 600,
                  num_test: int = 48) -> str:
     """A folder of photos: ``train/`` (apple2orange's training photos and the facades' training
     photos, half each) and ``test/`` (their test photos, never seen in training). The facades
@@ -92,11 +91,13 @@ def write_photos(work: str, shared_data: str, num_train: int = 600,
     root = photos_path(work)
     if osp.isdir(root):
         return root
-    a2o, facades = osp.join(shared_data, 'apple2orange'), osp.join(shared_data, 'facades')
-    for folder in (a2o, facades):
+    a2o = apple2orange
+    for folder, flag, layout in ((a2o, '--apple2orange', 'trainA/, trainB/, testA/, testB/'),
+                                 (facades, '--facades', 'train/, test/ (A|B pairs)')):
         if not osp.isdir(folder):
             raise BenchmarkError(f'{folder} not found: the benchmark reads the photos of '
-                                 "../shared/data (apple2orange and facades); give --data")
+                                 f'apple2orange and facades ({layout}, as '
+                                 f'docs/data_preparation.md lays them out); give {flag}')
 
     def every(files, n):
         files = sorted(files)
@@ -165,14 +166,9 @@ def teacher_scale_check(teacher_ckpt: str, photos: str, size: int, num: int = 16
     import numpy as np
     import torch
     from mmagic.evaluation.metrics.ssim import ssim
-    from mmengine.registry import init_default_scope
-    from ..models import read_checkpoint
-    from ..models.generators import build_generator
-    init_default_scope('mmagic')
-    state, meta = read_checkpoint(teacher_ckpt)
-    net = build_generator(meta['generator_cfg']).eval()  # checked by read_checkpoint
-    prefix = f'generators.{DOMAIN}.'
-    net.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+    from ..models import FrozenTeacher, read_checkpoint
+    state, meta = read_checkpoint(teacher_ckpt)  # its generator_cfg checked there
+    teacher = FrozenTeacher(teacher_ckpt, [DOMAIN], meta['generator_cfg'], state=state).eval()
 
     def square(img, side):
         h, w = img.shape[:2]
@@ -185,7 +181,7 @@ def teacher_scale_check(teacher_ckpt: str, photos: str, size: int, num: int = 16
     def run(img):
         x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1
         with torch.no_grad():
-            y = net(x)[0].permute(1, 2, 0).numpy()
+            y = teacher.translate(DOMAIN, x, exact=True)[0].permute(1, 2, 0).numpy()
         return ((y + 1) * 127.5).clip(0, 255)
 
     def psnr(a, b):
@@ -240,7 +236,7 @@ def speedup(student_cfgs: Dict[str, str], size: int, log=print) -> List[dict]:
     return rows
 
 
-def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
+def run(work_dir: str, apple2orange: str, facades: str, size: int = 128, iters: int = 800,
         eval_interval: int = 200, seeds=tuple(range(8)), widths=('7x', '16x'), arms=None,
         num_train: int = 600, num_test: int = 48, precision: str = 'bf16', jobs: int = 2,
         threads: int = 1, init_rule: str = 'norm_scale', dry_run: bool = False,
@@ -258,7 +254,7 @@ def run(work_dir: str, shared_data: str, size: int = 128, iters: int = 800,
         log('[1/5] the teacher')
         teacher = import_teacher(work_dir, log)
         log('[2/5] the photos')
-        photos = write_photos(work_dir, shared_data, num_train, num_test)
+        photos = write_photos(work_dir, apple2orange, facades, num_train, num_test)
     planned = {}
     queue = RunQueue(dry_run, jobs, threads, log)
     tasks = []

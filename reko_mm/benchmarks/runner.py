@@ -23,7 +23,9 @@ def val_curve(work_dir: str) -> List[tuple]:
     ``scalars.json``; a metric is a key with a ``/``, e.g. ``GT/psnr_obj``, ``FID-Full/fid``)."""
     curve = []
     for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        for line in open(path):
+        with open(path) as f:
+            lines = f.readlines()
+        for line in lines:
             rec = json.loads(line)
             vals = {k: v for k, v in rec.items() if '/' in k}
             if vals:
@@ -191,7 +193,8 @@ class RunQueue:
             state = 'partial'  # early stopping decides when a teacher is done
         if state == 'done' and osp.exists(result) and \
                 osp.getmtime(result) >= osp.getmtime(ckpt):
-            run = json.load(open(result))
+            with open(result) as f:
+                run = json.load(f)
             # one line per command of this run (files written while two jobs ran may list the
             # other job's too)
             own = [c for c in run.get('commands', []) if f'{work}/' in c]
@@ -214,7 +217,9 @@ class RunQueue:
         out = osp.join(work, 'test_metrics.json')
         mine.append(self.call([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir',
                                osp.join(work, 'test'), '--out', out], osp.join(work, 'test.log')))
-        run = dict(work=work, cfg=cfg, ckpt=ckpt, metrics=json.load(open(out)),
+        with open(out) as f:
+            metrics = json.load(f)
+        run = dict(work=work, cfg=cfg, ckpt=ckpt, metrics=metrics,
                    curve=val_curve(work), commands=mine)
         with open(result, 'w') as f:
             json.dump(run, f, indent=1)

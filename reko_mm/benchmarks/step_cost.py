@@ -30,14 +30,13 @@ from mmagic.structures import DataSample
 from ..deployment.latency import median_times
 from ..engine import AutocastOptimWrapper
 from ..models import student_model_cfg
+from ..models.frozen_teacher import PRECISIONS
 from ..utils.config import load_config
-from .arms import ROOT
+from .arms import MIN_BATCH, ROOT
 
 SETTING = 'configs/reko/cyclegan_horse2zebra_7x'
 METHODS = ['reko', 'hinton', 'at', 'gan_compression', 'srpkd', 'cat', 'vid', 'omgd', 'gcc',
            'reko_omgd', 'reko_gcc']
-PRECISIONS = {'fp32': None, 'bf16': 'bfloat16', 'fp16': 'float16'}
-MIN_BATCH = {'cat': 2}  # CAT's relation term compares the images of a batch
 
 
 def optims(model, dtype=None):
@@ -112,8 +111,8 @@ def measure(size, batch, precision, repeats, student, plain_teacher, models, dev
     teacher = plain_teacher.generators
 
     def teacher_forward():
-        with torch.no_grad(), torch.autocast(device.split(':')[0], dtype=getattr(
-                torch, dtype or 'float32'), enabled=dtype is not None):
+        with torch.no_grad(), torch.autocast(device.split(':')[0], dtype=dtype or torch.float32,
+                                                enabled=dtype is not None):
             for target in domains:
                 teacher[target](real[f'img_{student.get_other_domains(target)[0]}'])
     opts = {m: optims(model, dtype) for m, model in arms.items()}

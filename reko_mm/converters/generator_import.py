@@ -203,10 +203,14 @@ def _detect_junyanz_resnet(state: State):
         norm = 'bn'
     else:
         norm = 'in_affine' if 'model.2.weight' in state else 'in'
+    # junyanz's Sequential: pad, conv, norm, ReLU (0-3), two strided conv/norm/ReLU (4-9), then
+    # the blocks from index 10; a dropout slot moves a block's second conv from .5 to .6
     second = state.get(f'model.10.{attr}.6.weight')
     dropout_slot = second is not None and second.dim() == 4
     notes: List[str] = []
     state = _clean_norm_buffers(state, norm, notes)
+    # after the blocks (10 .. 9 + num_blocks): two up-convs with norm and ReLU (6 entries),
+    # then pad and the 7x7 output conv at 10 + num_blocks + 7
     last = state.get(f'model.{17 + num_blocks}.weight')
     out_channels = int(last.shape[0]) if last is not None and last.dim() == 4 else 3
     ngf, in_channels = int(first.shape[0]), int(first.shape[1])
@@ -424,7 +428,7 @@ def to_mmagic(detected: Detected) -> nn.Module:
     return net.eval()
 
 
-def test_input(detected: Detected, seed: int = 0) -> torch.Tensor:
+def probe_input(detected: Detected, seed: int = 0) -> torch.Tensor:
     """A reproducible input in [-1, 1] of a size the generator takes (a UNet needs sides that
     are multiples of 2**num_down)."""
     cfg = detected.generator_cfg
@@ -435,7 +439,7 @@ def test_input(detected: Detected, seed: int = 0) -> torch.Tensor:
 
 def max_difference(detected: Detected, converted: nn.Module, reversed_colours: bool) -> float:
     """Max |source(x) - converted(x')| with x' the same image in the converted channel order."""
-    x = test_input(detected)
+    x = probe_input(detected)
     with torch.no_grad():
         expected = detected.source_net(x.clone())
         got = converted(x.flip(1) if reversed_colours else x.clone())
@@ -499,8 +503,13 @@ def import_generator(src: str, out: str, domain: str, key: Optional[str] = None,
             f'layout by {diff:.3g} (> {TOLERANCE}) on a test input; nothing was written. Please '
             'report it with the file\'s first keys.')
     params = sum(p.numel() for p in converted.parameters())
-    log(f'  verified: max |source - converted| = {diff:.2e} on a '
-        f'{tuple(test_input(detected).shape)} input; {params / 1e6:.3f} M parameters')
+    if detected.layout.startswith('MMagic'):  # the source is the same MMagic network
+        log(f'  verified: loaded strictly into MMagic\'s {detected.generator_cfg["type"]} (its '
+            'own layout: nothing converted but the colour order; max |source - converted| = '
+            f'{diff:.2e}); {params / 1e6:.3f} M parameters')
+    else:
+        log(f'  verified: max |source - converted| = {diff:.2e} on a '
+            f'{tuple(probe_input(detected).shape)} input; {params / 1e6:.3f} M parameters')
     meta = dict(generator_cfg=detected.generator_cfg, domain=domain, layout=detected.layout,
                 description=detected.description, source=osp.abspath(src), source_key=where,
                 channel_order=channel_order, source_channel_order=source_order,

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .export import freeze_torchscript, write_formats
+from .formats import freeze_torchscript, write_formats
 from .runtimes import (FILE_RUNTIMES, FORMAT_RUNTIMES, REDUCED_PRECISION, RUNTIME_FORMATS,
                        file_runner, runtime_available)
 

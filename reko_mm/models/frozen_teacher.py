@@ -16,7 +16,10 @@ from .generators import build_generator, check_saved_generator_cfg
 TEACHER_KEYS = ('generator', 'discriminator', 'ckpt', 'domains', 'as_target', 'save_in_ckpt',
                 'norm', 'dropout', 'precision')
 TEACHER_NORMS = ('batch', 'running')
-TEACHER_PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+# a precision's name and its autocast type (None: float32, no autocast): the teacher's forward,
+# and the benchmarks' steps
+PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+TEACHER_PRECISIONS = PRECISIONS
 
 
 def check_teacher_precision(precision: str) -> None:

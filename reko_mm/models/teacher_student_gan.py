@@ -132,6 +132,7 @@ class TeacherStudentGAN(BaseTranslationModel):
 
     conditional_discriminator = False  # Pix2Pix: the discriminator sees cat(source, image)
     paired = False  # Pix2Pix: one source image per target; the teacher can be the target
+    student_class: type = BaseTranslationModel  # the MMagic model a subclass distils
 
     def __init__(self, *args, teacher: dict, distill: Optional[dict] = None,
                  student_type: Optional[str] = None, student_init=None, **kwargs):
@@ -150,7 +151,7 @@ class TeacherStudentGAN(BaseTranslationModel):
             raise ValueError(
                 f'model.teacher.as_target=True needs a paired student (Pix2Pix, Pix2PixHD): the '
                 "teacher's translation of a source image becomes its target. A "
-                f'{type(self).__mro__[2].__name__} student learns unpaired; give it '
+                f'{self.student_class.__name__} student learns unpaired; give it '
                 "student_type='Pix2Pix' with the generator you want (any MMagic generator), or "
                 'drop as_target.')
         domains = self._distilled_domains(teacher.get('domains'))
@@ -464,12 +465,15 @@ def _drop_non_student_keys(module, state_dict, prefix, local_metadata):
 class TeacherStudentCycleGAN(TeacherStudentGAN, CycleGAN):
     """Distillation of MMagic's ``CycleGAN``: both generators, each with its own terms."""
 
+    student_class = CycleGAN
+
 
 @MODELS.register_module()
 @_supported_student('Pix2Pix')
 class TeacherStudentPix2Pix(TeacherStudentGAN, Pix2Pix):
     """Distillation of MMagic's ``Pix2Pix``: the one generator."""
 
+    student_class = Pix2Pix
     conditional_discriminator = True
     paired = True
 
@@ -479,6 +483,7 @@ class TeacherStudentPix2Pix(TeacherStudentGAN, Pix2Pix):
 class TeacherStudentPix2PixHD(TeacherStudentGAN, Pix2PixHD):
     """Distillation of :class:`~reko_mm.models.Pix2PixHD`: the one generator."""
 
+    student_class = Pix2PixHD
     conditional_discriminator = True
     paired = True
 

@@ -2,7 +2,8 @@
 students, every method against the teacher-target baseline, 8 seeds.
 
     python tools/benchmarks/real_teacher.py --work-dir work_dirs/real_teacher \
-        [--data ../shared/data] [--size 128] [--iters 800] [--eval-interval 200]
+        [--apple2orange data/cyclegan/apple2orange] [--facades data/pix2pix/facades]
+        [--size 128] [--iters 800] [--eval-interval 200]
         [--seeds 0 1 2 3 4 5 6 7] [--widths 7x 16x] [--arms nokd reko ...]
         [--teacher-precision bf16|fp32] [--init-rule norm_scale] [--jobs 2] [--dry-run]
 
@@ -12,21 +13,21 @@ Finished runs are reused, partial ones resumed, stale ones refused. What it does
 reko_mm/benchmarks/real_teacher.py; the results: docs/results.md.
 """
 import argparse
-import os.path as osp
 import sys
 
 from reko_mm.benchmarks import BenchmarkError
 from reko_mm.benchmarks.real_teacher import ARMS, INIT, all_arms, run
 from reko_mm.models import STUDENT_INIT_RULES
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', required=True)
-    parser.add_argument('--data', default=osp.join(ROOT, '..', 'shared', 'data'),
-                        help='the folder holding apple2orange/ and facades/')
+    parser.add_argument('--apple2orange', default='data/cyclegan/apple2orange',
+                        help='apple2orange in the unpaired layout (trainA/, trainB/, testA/, '
+                        'testB/): half the photos')
+    parser.add_argument('--facades', default='data/pix2pix/facades',
+                        help='facades in the paired layout (train/, test/ of A|B images): the '
+                        'other half (their photo side)')
     parser.add_argument('--size', type=int, default=128)
     parser.add_argument('--iters', type=int, default=800,
                         help='training images per run (CAT: batch 2, half the iterations)')
@@ -47,9 +48,10 @@ def main():
     parser.add_argument('--dry-run', action='store_true')
     args = parser.parse_args()
     try:
-        run(args.work_dir, args.data, args.size, args.iters, args.eval_interval, args.seeds,
-            args.widths, args.arms, args.num_train, args.num_test, args.teacher_precision,
-            args.jobs, init_rule=args.init_rule, dry_run=args.dry_run)
+        run(args.work_dir, args.apple2orange, args.facades, args.size, args.iters,
+            args.eval_interval, args.seeds, args.widths, args.arms, args.num_train,
+            args.num_test, args.teacher_precision, args.jobs, init_rule=args.init_rule,
+            dry_run=args.dry_run)
     except BenchmarkError as err:
         sys.exit(str(err))
 

@@ -1,6 +1,6 @@
 """Train and evaluate teacher, no-KD student and ReKo student on a real dataset; write a table.
 
-    python tools/benchmarks/reko_results.py facades --data-root ../shared/data/facades \
+    python tools/benchmarks/reko_results.py facades --data-root data/pix2pix/facades \
         --work-dir work_dirs/results/facades [--size 64] [--teacher-iters 2000] \
         [--student-iters 2000] [--seeds 0 1] [--eval-interval 500] [--eval-images 106] \
         [--arms nokd reko] [--ablation] [--full] [--dry-run]

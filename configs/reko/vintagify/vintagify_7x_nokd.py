@@ -6,9 +6,9 @@
 # distillation term. The other configs of this folder add one (vintagify_7x.py: ReKo).
 #
 #   pip install --no-deps vintagify==0.1.2       # tools/setup_env.sh does this
-#   python tools/model_converters/import_generator.py \
-#       .venv/lib/python3.11/site-packages/vintagify/resources/G_A2B_epoch33.pth \
-#       checkpoints/vintagify_vintage.pth --domain vintage
+#   SRC=$(python -c "import reko_mm.benchmarks.real_teacher as r; print(r.vintagify_weights())")
+#   python tools/model_converters/import_generator.py "$SRC" checkpoints/vintagify_vintage.pth \
+#       --domain vintage
 #   python tools/train.py configs/reko/vintagify/vintagify_7x_nokd.py    # data/photos/{train,test}/
 #   python tools/train.py configs/reko/vintagify/vintagify_7x_nokd.py --cfg-options \
 #       train_dataloader.dataset.data_root=my_photos val_dataloader.dataset.data_root=my_photos
