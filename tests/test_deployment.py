@@ -321,7 +321,7 @@ def test_split_narrow_export_is_exact_and_refused_where_it_would_do_nothing(
         bad.stdout and not (tmp_path / 'no').exists()
 
 
-def test_split_narrow_is_refused_for_a_unet_before_anything_is_written(tmp_path):
+def test_split_narrow_is_refused_for_a_unet_before_anything_is_written(tmp_path, synthetic_paired):
     """A Pix2Pix UNet has no narrow convolution: --split-narrow would do nothing, so it is
     refused, naming the generator, and no output folder is made."""
     from mmagic.registry import MODELS
@@ -336,7 +336,8 @@ def test_split_narrow_is_refused_for_a_unet_before_anything_is_written(tmp_path)
     ckpt = tmp_path / 'student.pth'
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     with pytest.raises(ValueError, match=r"generator\(s\) to \['photo'\] have no convolution"):
-        export_student(config, str(ckpt), str(tmp_path / 'out'), ['onnx'], split_narrow=True)
+        export_student(config, str(ckpt), str(tmp_path / 'out'), ['onnx'], split_narrow=True,
+                       cfg_options={'test_dataloader.dataset.data_root': synthetic_paired})
     assert not (tmp_path / 'out').exists()
 
 
