@@ -96,6 +96,11 @@ class TeacherStudentGAN(BaseTranslationModel):
     baseline). Validation and test score the student against the teacher's translation, kept in
     each sample as ``teacher_<domain>``.
 
+    With ``teacher.as_target='cached'`` the targets come with the data: the teacher's
+    translations computed once (:class:`reko_mm.datasets.TeacherTranslationDataset`, each sample
+    stamped with the teacher file's sha256, checked at every step). The teacher does not run in
+    training, only in validation and test; ``distill`` must have no terms.
+
     Args:
         student_type (str): the MMagic model distilled (see :data:`SUPPORTED_STUDENTS`).
         teacher (dict): ``ckpt`` (a checkpoint with ``generators.<domain>.*``: the teacher's own
@@ -143,10 +148,16 @@ class TeacherStudentGAN(BaseTranslationModel):
             raise ValueError(f'unknown keys in model.teacher: {unknown}; valid keys: '
                              f'{list(TEACHER_KEYS)}')
         self.save_teacher = teacher.get('save_in_ckpt', False)
-        self.as_target = teacher.get('as_target', False)
-        if not isinstance(self.as_target, bool):
-            raise TypeError(f'model.teacher.as_target must be True or False, got '
-                            f'{self.as_target!r}')
+        as_target = teacher.get('as_target', False)
+        if as_target not in (False, True, 'cached') or isinstance(as_target, int) and \
+                not isinstance(as_target, bool):
+            raise TypeError(f"model.teacher.as_target must be True, False or 'cached', got "
+                            f'{as_target!r}')
+        self.as_target = bool(as_target)
+        # 'cached': the targets come with the data (TeacherTranslationDataset), made by this
+        # teacher; it runs in evaluation only
+        self.cached_targets = as_target == 'cached'
+        self._teacher_sha256 = None
         if self.as_target and not self.paired:
             raise ValueError(
                 f'model.teacher.as_target=True needs a paired student (Pix2Pix, Pix2PixHD): the '
@@ -167,7 +178,7 @@ class TeacherStudentGAN(BaseTranslationModel):
             precision=teacher.get('precision', 'fp32'),
             saved_generator_cfg=meta.get('generator_cfg'))
         del state
-        self._log_setup(meta)
+        self._log_setup(meta, teacher)
         self.student_init = normalise_student_init(student_init)
         self._init_students_from_teacher(log=True)
 
@@ -185,6 +196,15 @@ class TeacherStudentGAN(BaseTranslationModel):
             dict(type=distill.pop('type', 'TranslationDistiller'), **distill),
             default_args=dict(students={d: generators[d] for d in domains},
                               teachers=dict(self.teacher), teacher=self.teacher))
+        if self.cached_targets:
+            if self.distill.terms:
+                raise ValueError(
+                    f"model.teacher.as_target='cached' trains without running the teacher, but "
+                    f'the distillation terms {sorted(self.distill.terms)} read its features or '
+                    'its output on the crop the student sees, so the teacher has to run: use '
+                    "as_target=True with them (docs/benchmarks.md: which methods need it)")
+            from ..datasets.teacher_translations import file_sha256
+            self._teacher_sha256 = file_sha256(teacher['ckpt'])
         if not self.distill.terms and not self.as_target:
             print_log('  no distillation terms: the student trains as the plain '
                       f'{student_type} from the channels it took from its teacher (the teacher '
@@ -218,7 +238,7 @@ class TeacherStudentGAN(BaseTranslationModel):
     def _source_domain(self, target: str) -> str:
         return self.get_other_domains(target)[0]
 
-    def _log_setup(self, meta: dict) -> None:
+    def _log_setup(self, meta: dict, teacher: dict) -> None:
         print_log(f'distillation: loaded {self.teacher.describe()}', logger='current')
         if meta.get('layout'):
             print_log(f"  the teacher was imported from {meta.get('source')} "
@@ -230,7 +250,11 @@ class TeacherStudentGAN(BaseTranslationModel):
             f"; not distilled (no teacher, trained as the plain student): "
             f"{', '.join(f'{self._source_domain(d)} -> {d}' for d in others)}" if others else ''),
             logger='current')
-        if self.as_target:
+        if self.as_target and teacher.get('as_target') == 'cached':
+            print_log("  targets: the teacher's translations cached with the data "
+                      '(TeacherTranslationDataset); the teacher runs in evaluation only',
+                      logger='current')
+        elif self.as_target:
             print_log("  targets: the teacher's translations of the source images (the "
                       "dataset's target images, if any, are not used)", logger='current')
 
@@ -300,11 +324,34 @@ class TeacherStudentGAN(BaseTranslationModel):
         self._first_step_checked = True
 
     def _capture_real_inputs(self, module, args, output) -> None:
-        if self.as_target:
+        if self.cached_targets:
+            self._check_cached_targets(output)
+        elif self.as_target:
             self._fill_teacher_targets(output, record=True)
         inputs = output['inputs'] if isinstance(output, dict) else output[0]
         values = inputs.values() if isinstance(inputs, dict) else [inputs]
         self._real_inputs = [v for v in values if isinstance(v, torch.Tensor)]
+
+    def _check_cached_targets(self, output: dict) -> None:
+        """``as_target='cached'``: every sample's target must have been made by this teacher
+        (``TeacherTranslationDataset`` stamps each with the teacher file's sha256)."""
+        inputs = output['inputs']
+        keys = sorted(inputs) if isinstance(inputs, dict) else []
+        for domain in self.teacher:
+            if f'img_{domain}' not in keys:
+                raise KeyError(
+                    f"model.teacher.as_target='cached': the batch has no target images "
+                    f"'img_{domain}' (it has {keys}); train on TeacherTranslationDataset and "
+                    'pack both images (configs/reko/vintagify/vintagify_7x_nokd_cached.py).')
+        samples = output['data_samples']  # the preprocessor stacks them in one DataSample
+        samples = samples.split() if hasattr(samples, 'split') else samples
+        stamps = {s.metainfo.get('teacher_sha256') for s in samples}
+        if stamps != {self._teacher_sha256}:
+            raise ValueError(
+                f"model.teacher.as_target='cached': the batch's targets were made by a teacher "
+                f'with sha256 {sorted(map(str, stamps))}, not by {self.teacher.ckpt} '
+                f'({self._teacher_sha256}). Point the dataset\'s teacher_ckpt at the same file '
+                'as model.teacher.ckpt and rebuild the cache.')
 
     def _fill_teacher_targets(self, output: dict, record: bool) -> None:
         """``as_target``: put the teacher's translation of each source image in the
@@ -344,7 +391,7 @@ class TeacherStudentGAN(BaseTranslationModel):
 
     def forward_train(self, img, target_domain, **kwargs):
         if target_domain not in self.teacher or not self._is_real(img) or \
-                not (self.distill.terms or self.as_target):
+                not (self.distill.terms or self.as_target) or self.cached_targets:
             return super().forward_train(img, target_domain=target_domain, **kwargs)
         with self.distill.recording(target_domain, 'student'):
             results = super().forward_train(img, target_domain=target_domain, **kwargs)

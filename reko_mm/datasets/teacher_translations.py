@@ -1,0 +1,253 @@
+"""The teacher's translations computed once: a folder of photos becomes a paired set.
+
+This is GAN Compression's recipe for CycleGAN teachers. A teacher-target student
+(``model.teacher.as_target='cached'``) then trains on ``photo | teacher(photo)`` pairs without
+running the teacher at every step. Feature-distilling methods (every ``distill`` term: ReKo, AT,
+CAT, VID, SRPKD, OMGD, GAN Compression's, GCC, Hinton's) still run it, since they read its
+features or its output on the very crop the student sees.
+
+A cache folder (the ``data_root`` of :class:`TeacherTranslationDataset`)::
+
+    manifest.json               what it was made from: the teacher file (sha256), the resize,
+                                and each photo (sha256)
+    <split>/<source>/<name>.png the photo resized as the config's pipeline resizes it (short
+                                side ``size``), its sides cut down to a multiple of 4
+    <split>/<target>/<name>.png the teacher's float32 translation of that whole image, in 8 bits
+
+Training crops both images at the same place (MMagic's ``FixedCrop``), so the target is
+``crop(teacher(photo))`` where the teacher-target config uses ``teacher(crop(photo))``;
+``docs/benchmarks.md`` measures the difference. The dataset refuses a cache made from another
+teacher file, another resize, or photos that changed since: rebuild it with
+``tools/dataset_converters/teacher_translations.py``.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import time
+from typing import Dict, List, Optional
+
+from mmengine.dataset import BaseDataset
+from mmagic.registry import DATASETS
+
+MANIFEST = 'manifest.json'
+CACHE_VERSION = 1
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+BUILD_COMMAND = 'python tools/dataset_converters/teacher_translations.py CONFIG'
+
+
+class StaleCacheError(ValueError):
+    """The cache does not hold what the config asks for."""
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def list_photos(folder: str) -> List[str]:
+    """The image files of ``folder`` (not recursive), sorted by name."""
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'photo folder not found: {osp.abspath(folder)}')
+    return sorted(osp.join(folder, f) for f in os.listdir(folder)
+                  if f.lower().endswith(IMAGE_SUFFIXES))
+
+
+def cache_key(teacher_ckpt: str, size: int, interpolation: str) -> dict:
+    """What every entry of a cache depends on besides its photo."""
+    return dict(version=CACHE_VERSION, teacher_sha256=file_sha256(teacher_ckpt), size=int(size),
+                interpolation=interpolation)
+
+
+def read_manifest(cache_dir: str) -> Optional[dict]:
+    path = osp.join(cache_dir, MANIFEST)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def stale_entries(manifest: Optional[dict], key: dict, split: str, photos: Dict[str, str]
+                  ) -> List[str]:
+    """Why ``manifest`` does not hold ``photos`` (``{name: sha256}``) under ``key``: an empty
+    list when it does."""
+    if manifest is None:
+        return ['no manifest.json (the cache was never built)']
+    problems = [f'{k}: the cache has {manifest.get(k)!r}, the config asks for {v!r}'
+                for k, v in key.items() if manifest.get(k) != v]
+    if problems:
+        return problems
+    have = {name: e['sha256'] for name, e in manifest.get('splits', {}).get(split, {}).items()}
+    missing = sorted(set(photos) - set(have))
+    extra = sorted(set(have) - set(photos))
+    changed = sorted(n for n in set(photos) & set(have) if photos[n] != have[n])
+    for what, names in (('photos not in the cache', missing), ('cached photos no longer in '
+                        'the photo folder', extra), ('photos changed since', changed)):
+        if names:
+            problems.append(f'{len(names)} {what} (e.g. {names[0]})')
+    return problems
+
+
+def photo_hashes(photo_root: str, split: str) -> Dict[str, str]:
+    return {osp.splitext(osp.basename(p))[0]: file_sha256(p)
+            for p in list_photos(osp.join(photo_root, split))}
+
+
+@DATASETS.register_module()
+class TeacherTranslationDataset(BaseDataset):
+    """Pairs ``img_<source>`` (the photo at the training resize) and ``img_<target>`` (the
+    teacher's translation of it) from a cache built by :func:`build_teacher_translations`.
+
+    Before anything is loaded the cache is checked against ``teacher_ckpt`` (sha256 of the file),
+    ``size``, ``interpolation`` and the photos of ``photo_root/<split>`` (sha256 of each): a
+    cache that does not match is refused with the command that rebuilds it. Each sample carries
+    ``teacher_sha256``, which ``TeacherStudentGAN`` (``as_target='cached'``) checks against its
+    own teacher.
+
+    Args:
+        data_root (str): the cache folder.
+        photo_root (str): the photo folder the cache was made from (``train/``, ``test/``).
+        teacher_ckpt (str): the teacher checkpoint the config distils.
+        size (int): the short side the photos are resized to.
+        source, target (str): the domains (``img_<source>`` and ``img_<target>`` keys).
+        split (str): ``'train'`` (default) or ``'test'``.
+        interpolation (str): the resize's interpolation (default ``'bicubic'``).
+    """
+
+    def __init__(self, data_root: str, photo_root: str, teacher_ckpt: str, size: int,
+                 source: str, target: str, split: str = 'train',
+                 interpolation: str = 'bicubic', **kwargs):
+        self.photo_root, self.teacher_ckpt, self.size = photo_root, teacher_ckpt, int(size)
+        self.source, self.target, self.split = source, target, split
+        self.interpolation = interpolation
+        super().__init__(data_root=data_root, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        if not osp.isfile(self.teacher_ckpt):
+            raise FileNotFoundError(
+                f'teacher checkpoint not found: {osp.abspath(self.teacher_ckpt)}')
+        key = cache_key(self.teacher_ckpt, self.size, self.interpolation)
+        manifest = read_manifest(self.data_root)
+        problems = stale_entries(manifest, key, self.split,
+                                 photo_hashes(self.photo_root, self.split))
+        if problems:
+            raise StaleCacheError(
+                f"the teacher's translations in {osp.abspath(self.data_root)} do not match this "
+                f'config (teacher {self.teacher_ckpt}, photos {self.photo_root}/{self.split}, '
+                f'short side {self.size}, {self.interpolation}): ' + '; '.join(problems) +
+                f'. Build them (entries that still match are kept): {BUILD_COMMAND}')
+        return [{f'img_{self.source}_path': osp.join(self.data_root, self.split, self.source,
+                                                      f'{name}.png'),
+                 f'img_{self.target}_path': osp.join(self.data_root, self.split, self.target,
+                                                      f'{name}.png'),
+                 'teacher_sha256': key['teacher_sha256']}
+                for name in sorted(manifest['splits'][self.split])]
+
+
+def _atomic_write_png(path: str, img) -> None:
+    import cv2
+    tmp = path + '.partial.png'
+    if not cv2.imwrite(tmp, img):
+        raise OSError(f'could not write {tmp}')
+    os.replace(tmp, path)
+
+
+def build_teacher_translations(cfg, log=print) -> dict:
+    """Write the cache the config's ``train_dataloader`` (a :class:`TeacherTranslationDataset`)
+    reads: each photo resized by the config's own ``Resize`` and translated by the config's
+    teacher, through the model's data preprocessor, in float32. Entries that still match are
+    kept; the manifest is written last, so an interrupted build is resumed, not trusted.
+    Returns ``{'built': n, 'kept': n, 'seconds': s, 'bytes': size on disk}``."""
+    import numpy as np
+    import torch
+    from mmagic.registry import MODELS, TRANSFORMS
+    from mmengine.registry import init_default_scope
+
+    ds = cfg.train_dataloader.dataset
+    if ds.get('type') != 'TeacherTranslationDataset':
+        raise ValueError(f"train_dataloader.dataset.type is {ds.get('type')!r}: this builds the "
+                         "cache of a config that trains on TeacherTranslationDataset (a config "
+                         "with model.teacher.as_target='cached', e.g. "
+                         'configs/reko/vintagify/vintagify_7x_nokd_cached.py)')
+    teacher_cfg = cfg.model.get('teacher', {})
+    if not osp.isfile(ds.teacher_ckpt):
+        raise FileNotFoundError(f'teacher checkpoint not found: {osp.abspath(ds.teacher_ckpt)}')
+    if not osp.isfile(teacher_cfg.get('ckpt', '')) or \
+            file_sha256(teacher_cfg['ckpt']) != file_sha256(ds.teacher_ckpt):
+        raise StaleCacheError(
+            f"model.teacher.ckpt ({teacher_cfg.get('ckpt')}) is not the file the dataset's "
+            f'teacher_ckpt names ({ds.teacher_ckpt}): the cache would hold another teacher\'s '
+            'translations. Set both (the vintagify configs set both from teacher_ckpt).')
+    cache, split = ds.data_root, ds.get('split', 'train')
+    size, interpolation = int(ds.size), ds.get('interpolation', 'bicubic')
+    source, target = ds.source, ds.target
+    manifest = read_manifest(cache)
+    if manifest is None and osp.isdir(cache) and os.listdir(cache):
+        raise FileExistsError(f'{osp.abspath(cache)} holds files but no {MANIFEST}: it is not a '
+                              'cache of teacher translations; name an empty or new folder')
+    key = cache_key(ds.teacher_ckpt, size, interpolation)
+    if manifest is None or any(manifest.get(k) != v for k, v in key.items()):
+        manifest = dict(key, splits={})
+    entries = manifest.setdefault('splits', {}).setdefault(split, {})
+    photos = list_photos(osp.join(ds.photo_root, split))
+    for folder in (source, target):
+        os.makedirs(osp.join(cache, split, folder), exist_ok=True)
+
+    init_default_scope('mmagic')
+    model = MODELS.build(cfg.model).eval()
+    if target not in model.teacher:
+        raise ValueError(f'the model distils {list(model.teacher)}, not {target!r}')
+    img = f'img_{source}'
+    load = TRANSFORMS.build(dict(type='LoadImageFromFile', key=img, color_type='color',
+                                 channel_order='bgr'))
+    resize = TRANSFORMS.build(dict(type='Resize', keys=[img], scale=(size, -1), keep_ratio=True,
+                                   interpolation=interpolation))
+    pack = TRANSFORMS.build(dict(type='PackInputs', keys=[img], data_keys=[img]))
+    names = {osp.splitext(osp.basename(p))[0]: p for p in photos}
+    if len(names) != len(photos):
+        raise ValueError(f'{ds.photo_root}/{split} has photos that differ only in their '
+                         'extension; the cache names entries by file stem')
+    for gone in set(entries) - set(names):
+        del entries[gone]
+    start, built, kept = time.time(), 0, 0
+    todo = []
+    for name, path in names.items():
+        sha = file_sha256(path)
+        files = [osp.join(cache, split, d, f'{name}.png') for d in (source, target)]
+        if entries.get(name, {}).get('sha256') == sha and all(map(osp.isfile, files)):
+            kept += 1
+        else:
+            todo.append((name, path, sha, files))
+    for i, (name, path, sha, (photo_png, target_png)) in enumerate(todo):
+        results = resize(load({f'{img}_path': path}))
+        photo = results[img]
+        h, w = (photo.shape[0] // 4) * 4, (photo.shape[1] // 4) * 4
+        results[img] = photo = np.ascontiguousarray(photo[:h, :w])
+        packed = pack(results)
+        batch = model.data_preprocessor(
+            dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]), False)
+        with torch.no_grad():
+            out = model.teacher.translate(target, batch['inputs'], exact=True)
+        sample = batch['data_samples']  # the preprocessor stacks the batch's samples in one
+        sample = sample.split()[0] if hasattr(sample, 'split') else sample[0]
+        out = model.data_preprocessor.destruct(out[0].cpu(), sample, f'img_{target}')
+        out = out.round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
+        _atomic_write_png(photo_png, photo)
+        _atomic_write_png(target_png, np.ascontiguousarray(out))
+        entries[name] = dict(sha256=sha, source=osp.abspath(path), shape=[h, w])
+        built += 1
+        done = time.time() - start
+        if (i + 1) % 25 == 0 or i + 1 == len(todo):
+            log(f'  [{i + 1}/{len(todo)}] {done:.0f} s, about '
+                f'{done / (i + 1) * (len(todo) - i - 1):.0f} s left')
+    tmp = osp.join(cache, MANIFEST + '.partial')
+    with open(tmp, 'w') as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+    os.replace(tmp, osp.join(cache, MANIFEST))
+    size_on_disk = sum(osp.getsize(osp.join(cache, split, d, f'{n}.png'))
+                       for n in entries for d in (source, target))
+    return dict(built=built, kept=kept, seconds=time.time() - start, bytes=size_on_disk,
+                images=len(entries))
