@@ -220,8 +220,12 @@ def test_the_photo_set_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
         real_teacher.write_photos(str(tmp_path), *A2O_FACADES, num_train=8, num_test=8)
     assert not osp.exists(real_teacher.photos_path(str(tmp_path)))
     monkeypatch.setattr(cv2, 'imwrite', real_imwrite)
-    root = real_teacher.write_photos(str(tmp_path), *A2O_FACADES, num_train=8, num_test=8)
+    # the data folders as a user types them, relative to where they run it
+    root = real_teacher.write_photos(str(tmp_path), *map(osp.relpath, A2O_FACADES),
+                                     num_train=8, num_test=8)
     assert [len(os.listdir(osp.join(root, s))) for s in ('train', 'test')] == [8, 8]
+    assert all(cv2.imread(osp.join(root, s, f)) is not None
+               for s in ('train', 'test') for f in os.listdir(osp.join(root, s)))
     assert not osp.exists(root + '.partial')
 
 

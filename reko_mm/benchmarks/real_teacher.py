@@ -111,7 +111,7 @@ def write_photos(work: str, apple2orange: str, facades: str, num_train: int = 60
         a2o_files = every(glob.glob(osp.join(a2o, f'{split}A', '*.jpg')), n // 4) + \
             every(glob.glob(osp.join(a2o, f'{split}B', '*.jpg')), n // 4)
         for f in a2o_files:
-            os.symlink(f, osp.join(out, 'a2o_' + osp.basename(f)))
+            os.symlink(osp.abspath(f), osp.join(out, 'a2o_' + osp.basename(f)))
         for f in every(glob.glob(osp.join(facades, split, '*.jpg')), n - len(a2o_files)):
             pair = cv2.imread(f)
             cv2.imwrite(osp.join(out, 'facades_' + osp.basename(f)), pair[:, :pair.shape[1] // 2])
