@@ -170,7 +170,32 @@ def test_no_unsafe_load_in_the_package_or_the_tools():
                 if name.endswith(('.py', '.sh')):
                     path = os.path.join(base, name)
                     text = open(path).read()
-                    if re.search(r'weights_only\s*=\s*False', text) or \
+                    if re.search(r'weights_only\s*=\s*False|pickle\.loads?\(', text) or \
                             'config_from_text' in text or 'add_safe_globals' in text:
                         found.append(os.path.relpath(path, ROOT))
     assert not found, found
+
+
+def test_the_inception_feature_cache_is_read_as_data(tmp_path):
+    """``inception_pkl`` (a path a config names) is read by a pickle reader that builds NumPy
+    arrays and refuses everything else before it is called."""
+    import pickle
+
+    import numpy as np
+    from reko_mm.utils import UnsafeCheckpointError, safe_pickle_load
+    marker = tmp_path / 'marker.txt'
+    bad = tmp_path / 'feats.pkl'
+    bad.write_bytes(pickle.dumps(dict(raw_feature=Gadget(str(marker)))))
+    refusal = r'feats\.pkl refused: it asks for builtins\.exec'
+    with open(bad, 'rb') as f, pytest.raises(UnsafeCheckpointError, match=refusal):
+        safe_pickle_load(f)
+    assert not marker.exists()
+    good = dict(raw_feature=np.random.rand(4, 8).astype(np.float32), real_nums=4,
+                scale=np.float64(0.5), kind=np.dtype('float16'), inception=dict(style='pytorch'))
+    with open(tmp_path / 'good.pkl', 'wb') as f:
+        pickle.dump(good, f)
+    with open(tmp_path / 'good.pkl', 'rb') as f:
+        back = safe_pickle_load(f)
+    assert np.array_equal(back['raw_feature'], good['raw_feature'])
+    assert back['raw_feature'].dtype == np.float32 and back['scale'] == 0.5
+    assert back['kind'] == np.float16 and back['inception'] == good['inception']

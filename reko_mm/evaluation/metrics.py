@@ -257,8 +257,9 @@ class OfflineTransFID(TransFID):
         path = self._cache_path(dataloader, real_total)
         cached = [None]
         if is_main_process() and osp.exists(path):
-            with open(path, 'rb') as f:
-                cached = [pickle.load(f)['raw_feature']]
+            from ..utils import safe_pickle_load
+            with open(path, 'rb') as f:  # a path a config names may come from anywhere
+                cached = [safe_pickle_load(f, f'{self.prefix}: inception_pkl')['raw_feature']]
             print_log(f'{self.prefix}: real Inception features loaded from {path}', 'current')
         broadcast_object_list(cached)
         if cached[0] is None:

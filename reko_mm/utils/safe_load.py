@@ -29,15 +29,22 @@ def mmengine_globals() -> List[Any]:
     (every mmengine training checkpoint holds one; ``tests/test_compat.py`` reads a real one).
     The weights-only unpickler still calls only what is listed here, so ``getattr`` can reach
     attributes of these objects, not call them."""
+    from mmengine.config import ConfigDict
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer, ConfigDict, getattr] + numpy_globals()
+
+
+def numpy_globals() -> List[Any]:
+    """What a pickle of NumPy arrays, scalars and dtypes calls: ``numpy.ndarray``,
+    ``numpy.dtype``, ``_reconstruct``, ``scalar`` (under NumPy 1's and 2's module names) and
+    NumPy's dtype classes; as objects, or ``(object, 'module.name')``."""
     import importlib
 
     import numpy as np
-    from mmengine.config import ConfigDict
-    from mmengine.logging.history_buffer import HistoryBuffer
     numpy2 = int(np.__version__.split('.')[0]) >= 2
     multiarray = importlib.import_module(  # NumPy 2 moved numpy.core to numpy._core
         'numpy._core.multiarray' if numpy2 else 'numpy.core.multiarray')
-    objs = [HistoryBuffer, ConfigDict, np.ndarray, np.dtype, getattr]
+    objs = [np.ndarray, np.dtype]
     for name in ('_reconstruct', 'scalar'):
         fn = getattr(multiarray, name)
         objs += [(fn, f'numpy.core.multiarray.{name}'), (fn, f'numpy._core.multiarray.{name}')]
@@ -75,6 +82,31 @@ def safe_torch_load(path_or_file, map_location='cpu', what: str = 'checkpoint') 
             'in the file ran. If you trust where it came from, load it in a Python of your own '
             'and save its tensors alone: torch.save({"state_dict": '
             'ckpt["state_dict"]}, "clean.pth").') from None
+
+
+def safe_pickle_load(file, what: str = 'pickle file') -> Any:
+    """A pickle read as data: NumPy arrays, scalars and dtypes (:func:`numpy_globals`) in plain
+    containers. Any other global the pickle asks for is refused before it is called.
+
+    Raises:
+        UnsafeCheckpointError: naming the file and what it asked for. Nothing ran.
+    """
+    allowed = {}
+    for obj in numpy_globals():
+        obj, name = obj if isinstance(obj, tuple) else (obj, f'{obj.__module__}.{obj.__name__}')
+        allowed[name] = obj
+    name = getattr(file, 'name', 'the file')
+
+    class DataUnpickler(pickle.Unpickler):
+        def find_class(self, module, attr):
+            found = allowed.get(f'{module}.{attr}')
+            if found is None:
+                raise UnsafeCheckpointError(
+                    f'{what} {name} refused: it asks for {module}.{attr}, which only code '
+                    'could build; reko-mm reads it as data (NumPy arrays in plain containers), '
+                    'so nothing in it ran. Delete it: reko-mm writes it again.')
+            return found
+    return DataUnpickler(file).load()
 
 
 def load_from_local(filename: str, map_location=None) -> Any:
