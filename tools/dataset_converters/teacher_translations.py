@@ -26,7 +26,7 @@ def main(argv=None):
     ds = cfg.train_dataloader.dataset
     print(f'teacher translations of {ds.get("photo_root")}/{ds.get("split", "train")} '
           f'into {ds.get("data_root")}')
-    info = build_teacher_translations(cfg)
+    info = build_teacher_translations(cfg, log=lambda line: print(line, flush=True))
     print(f'{info["images"]} pairs in {ds.data_root}: {info["built"]} built, {info["kept"]} '
           f'kept, in {info["seconds"]:.0f} s; {info["bytes"] / 2**20:.1f} MiB on disk')
 
