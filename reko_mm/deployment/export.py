@@ -16,7 +16,7 @@ import torch.nn as nn
 from ..models import student_config
 from ..utils.config import load_config
 from .formats import FORMATS, max_abs_diff, write_formats
-from .latency import select_fastest
+from .latency import write_fastest
 
 
 def load_student(cfg, checkpoint: str, config_name: str = 'the config') -> nn.Module:
@@ -208,11 +208,10 @@ def export_student(config: str, checkpoint: str, out_dir: str,
     rewritten graph in the other formats. Existing files are left alone unless ``overwrite``.
 
     The steps: :func:`plan_export` (every check and path, before anything is written),
-    :func:`write_formats` (convert), :func:`verify_formats`, and for ``fastest``
-    :func:`reko_mm.deployment.latency.select_fastest`.
+    :func:`write_formats` (convert, into a temporary folder for ``fastest``),
+    :func:`verify_formats`, and for ``fastest`` :func:`reko_mm.deployment.latency.write_fastest`
+    (time them, write the fastest and the manifest).
     """
-    import json
-    import shutil
     import tempfile
 
     from ..utils import check_data_roots
@@ -225,7 +224,7 @@ def export_student(config: str, checkpoint: str, out_dir: str,
     name = osp.splitext(osp.basename(config))[0]
     plan = plan_export(cfg, model, name, out_dir, formats, allow_int8, split_narrow, overwrite)
     os.makedirs(out_dir, exist_ok=True)
-    report, deploy = {}, {}
+    report = {}
     if plan['pth']:
         path = save_plain_checkpoint(model, cfg, checkpoint, osp.join(out_dir, f'{name}.pth'))
         reloaded = load_student(cfg, path)
@@ -233,6 +232,7 @@ def export_student(config: str, checkpoint: str, out_dir: str,
                    zip(model.state_dict().values(), reloaded.state_dict().values()))
         report[path] = dict(max_abs_diff=diff)
         log(f'plain MMagic checkpoint: {path} (max abs weight difference {diff:.3g})')
+    candidates = {}
     with tempfile.TemporaryDirectory() as tmp:
         for target, source in plan['domains'].items():
             label = f'{source}->{target}'
@@ -255,33 +255,15 @@ def export_student(config: str, checkpoint: str, out_dir: str,
                     if rewritten:
                         entry['graph'] = graph
                     files[(graph, fmt)] = (made[fmt], entry)
-                    if not plan['fastest']:
-                        report[made[fmt]] = entry
                     log(f'{fmt:11s} {label}{f" ({graph} graph)" if rewritten else ""}: '
                         f'{made[fmt]}  max abs difference vs PyTorch on {len(inputs)} real test '
                         f'images: {diff:.3g}' +
                         (' (int8: check its metric with tools/test.py --exported)'
                          if fmt == 'onnx-int8' else ''))
-            if not plan['fastest']:
-                continue
-            timings = select_fastest({k: p for k, (p, _) in files.items()}, example, threads,
-                                     log=log)
-            ms, graph, fmt, runtime = timings[0]
-            path, entry = files[(graph, fmt)]
-            dst = osp.join(out_dir, osp.basename(path))
-            shutil.copy(path, dst)
-            if fmt == 'openvino':
-                shutil.copy(path[:-4] + '.bin', dst[:-4] + '.bin')
-            report[dst] = entry
-            deploy[f'{source}2{target}'] = dict(
-                file=osp.basename(dst), runtime=runtime, graph=graph, median_ms=round(ms, 3),
-                threads=threads or 'default', input_shape=list(example.shape),
-                max_abs_diff=entry['max_abs_diff'],
-                measured={f'{r} ({f}, {g})': round(t, 3) for t, g, f, r in timings})
-            log(f'fastest for {label}: {runtime} on the {graph} graph ({dst}), {ms:.2f} ms')
-    if plan['fastest']:
-        path = osp.join(out_dir, f'{name}_deploy.json')
-        with open(path, 'w') as f:
-            json.dump(deploy, f, indent=1)
-        log(f'what to run and how fast it was: {path}')
+            if plan['fastest']:
+                candidates[(source, target)] = (files, example)
+            else:
+                report.update(files.values())
+        if plan['fastest']:
+            report.update(write_fastest(candidates, out_dir, name, threads, log))
     return report

@@ -1,6 +1,9 @@
 """How fast a generator runs: one runner per runtime, one interleaved median timer, the
 teacher-vs-student comparison of ``tools/analysis_tools/benchmark_latency.py`` and the choice of
 the fastest export (``export_student --formats fastest``)."""
+import json
+import os.path as osp
+import shutil
 import statistics
 import time
 from typing import Callable, Dict, Hashable, List, Optional, Tuple
@@ -193,3 +196,48 @@ def select_fastest(files: Dict[tuple, str], x: torch.Tensor, threads: int = 0,
         timings.append((seconds * 1e3, graph, fmt, runtime))
         log(f'  {runtime:<18} {graph:<12} {seconds * 1e3:9.2f} ms  ({path.rsplit("/", 1)[-1]})')
     return sorted(timings)
+
+
+def write_fastest(candidates: Dict[Tuple[str, str], Tuple[Dict[tuple, Tuple[str, dict]],
+                                                         torch.Tensor]],
+                  out_dir: str, name: str, threads: int = 0,
+                  log: Callable[[str], None] = print) -> Dict[str, dict]:
+    """Write the fastest of each generator's verified exports, and ``<name>_deploy.json``
+    saying which runtime runs it and what was measured (``export_student --formats fastest``).
+
+    Args:
+        candidates (dict): ``{(source, target): (files, example)}``, one per generator:
+            ``files`` ``{(graph, format): (path, report entry)}`` its verified exports (in a
+            temporary folder), ``example`` the input they are timed on (:func:`select_fastest`).
+        out_dir (str): where the fastest file of each generator is copied and the manifest
+            written.
+        name (str): the manifest's stem.
+        threads (int): threads of the file runtimes (0: their default).
+        log (callable): called with each line of progress.
+
+    Returns:
+        dict: ``{copied path: its report entry}``.
+    """
+    report, deploy = {}, {}
+    for (source, target), (files, example) in candidates.items():
+        timings = select_fastest({k: p for k, (p, _) in files.items()}, example, threads,
+                                 log=log)
+        ms, graph, fmt, runtime = timings[0]
+        path, entry = files[(graph, fmt)]
+        dst = osp.join(out_dir, osp.basename(path))
+        shutil.copy(path, dst)
+        if fmt == 'openvino':
+            shutil.copy(path[:-4] + '.bin', dst[:-4] + '.bin')
+        report[dst] = entry
+        deploy[f'{source}2{target}'] = dict(
+            file=osp.basename(dst), runtime=runtime, graph=graph, median_ms=round(ms, 3),
+            threads=threads or 'default', input_shape=list(example.shape),
+            max_abs_diff=entry['max_abs_diff'],
+            measured={f'{r} ({f}, {g})': round(t, 3) for t, g, f, r in timings})
+        log(f'fastest for {source}->{target}: {runtime} on the {graph} graph ({dst}), '
+            f'{ms:.2f} ms')
+    path = osp.join(out_dir, f'{name}_deploy.json')
+    with open(path, 'w') as f:
+        json.dump(deploy, f, indent=1)
+    log(f'what to run and how fast it was: {path}')
+    return report
