@@ -95,6 +95,18 @@ def test_resume_refuses_a_work_dir_checkpoint(files, synthetic_unpaired, tmp_pat
                      '--cfg-options'] + data_options(synthetic_unpaired) +
                     ['train_cfg.max_iters=2'], check=False)
     refused(proc, marker, str(work / 'iter_1.pth'), GADGET_REFUSAL)
+    # a checkpoint whose saved config text holds a statement, resumed and loaded: the text is
+    # read as data when the mismatch is described
+    opts = data_options(synthetic_unpaired) + ['train_cfg.max_iters=2']
+    work = tmp_path / 'cfg_text'
+    work.mkdir()
+    os.link(paths['cfg_text'], work / 'iter_1.pth')
+    proc = run_tool(['tools/train.py', STUDENT, '--work-dir', str(work), '--resume',
+                     '--cfg-options'] + opts, check=False)
+    refused(proc, marker, '(iter_1.pth) was trained with a different model config')
+    proc = run_tool(['tools/train.py', STUDENT, '--work-dir', str(tmp_path / 'load'),
+                     '--cfg-options', f"load_from={paths['cfg_text']}"] + opts, check=False)
+    refused(proc, marker, paths['cfg_text'])
 
 
 @pytest.mark.parametrize('tool', ['test', 'export'])
@@ -113,6 +125,9 @@ def test_scoring_and_export_refuse_them(tool, files, synthetic_unpaired, tmp_pat
     proc = run(paths['cfg_text'])  # the mismatch message reads the saved config as data
     refused(proc, marker, f"checkpoint {paths['cfg_text']} does not match the model",
             'it was saved by a Pix2Pix run')
+    # a generator config naming a callable: the student is built from the config, never from
+    # what the file says, and the file's tensors do not fit it
+    refused(run(paths['dotted']), marker, paths['dotted'])
     assert not os.listdir(tmp_path / 'e') if (tmp_path / 'e').exists() else True
 
 
