@@ -56,13 +56,15 @@ class Detected:
     notes: List[str] = field(default_factory=list)
 
 
-@dataclass
-class _Misfit:
-    """Why a layout did not take a state dict (for the refusal's message)."""
-    layout: str
-    unexpected: List[str]
-    missing: List[str]
-    shapes: List[str]
+class LayoutMisfit(Exception):
+    """Raised by a layout detector whose layout a state dict looks like but does not fit: which
+    keys and shapes did not (for the refusal's message, when no layout takes the file)."""
+
+    def __init__(self, layout: str, unexpected: List[str], missing: List[str],
+                 shapes: List[str]):
+        self.layout, self.unexpected, self.missing, self.shapes = \
+            layout, unexpected, missing, shapes
+        super().__init__(self.text())
 
     @property
     def size(self) -> int:
@@ -147,23 +149,20 @@ def _block_indices(state: State, pattern: str) -> List[int]:
     return sorted(found)
 
 
-def _misfit(layout: str, net: nn.Module, state: State) -> _Misfit:
+def _fit(layout: str, net: nn.Module, state: State) -> nn.Module:
+    """``net`` with ``state`` loaded strictly, in eval mode; :class:`LayoutMisfit` if a key or
+    shape does not fit."""
     own = net.state_dict()
     diff = diff_state(own, state)
     order = {k: i for i, k in enumerate(list(own) + [k for k in state if k not in own])}
-    return _Misfit(
+    misfit = LayoutMisfit(
         layout,
         unexpected=sorted(diff.unexpected, key=order.get),  # in the file's order
         missing=sorted(diff.missing, key=order.get),
         shapes=[f'{k} {tuple(state[k].shape)} (expected {tuple(own[k].shape)})'
                 for k in sorted(diff.wrong, key=order.get)])
-
-
-def _fit(layout: str, net: nn.Module, state: State):
-    """``net`` with ``state`` loaded strictly, or the misfit."""
-    misfit = _misfit(layout, net, state)
     if misfit.size:
-        return misfit
+        raise misfit
     net.load_state_dict(state, strict=True)
     return net.eval()
 
@@ -190,7 +189,7 @@ def _clean_norm_buffers(state: State, norm: str, notes: List[str]) -> State:
     return state
 
 
-def _detect_junyanz_resnet(state: State):
+def _detect_junyanz_resnet(state: State) -> Optional[Detected]:
     first = state.get('model.1.weight')
     if first is None or first.dim() != 4 or tuple(first.shape[2:]) != (7, 7):
         return None
@@ -218,8 +217,6 @@ def _detect_junyanz_resnet(state: State):
     net = JunyanzResnetGenerator(in_channels, out_channels, ngf, num_blocks, norm, dropout_slot,
                                  attr)
     fitted = _fit(name, net, state)
-    if isinstance(fitted, _Misfit):
-        return fitted
     if dropout_slot:
         notes.append('every residual block has a dropout slot (no weights; GAN Compression '
                      "keeps one): converted without dropout, the teacher's usual setting")
@@ -247,7 +244,7 @@ def _unet_depth(state: State, prefix: str, child: str) -> int:
     return depth
 
 
-def _detect_junyanz_unet(state: State):
+def _detect_junyanz_unet(state: State) -> Optional[Detected]:
     first = state.get('model.model.0.weight')
     if first is None or first.dim() != 4 or tuple(first.shape[2:]) != (4, 4):
         return None
@@ -263,12 +260,10 @@ def _detect_junyanz_unet(state: State):
     ngf, in_channels = int(first.shape[0]), int(first.shape[1])
     name = 'junyanz UnetGenerator'
     if num_downs < 5:
-        return _Misfit(name, [], [f'levels below model.model.1 (found {num_downs}, a junyanz '
+        raise LayoutMisfit(name, [], [f'levels below model.model.1 (found {num_downs}, a junyanz '
                                   'UnetGenerator has at least 5)'], [])
     fitted = _fit(name, JunyanzUnetGenerator(in_channels, out_channels, num_downs, ngf, norm),
                   state)
-    if isinstance(fitted, _Misfit):
-        return fitted
     notes.append('dropout leaves no weights, so the file cannot say whether it was on: the '
                  "config has use_dropout=True, pix2pix's default (reko-mm runs a teacher's "
                  'dropout off unless model.teacher.dropout=True)')
@@ -287,7 +282,7 @@ def _norm_of_mmagic(state: State, prefix: str) -> str:
     return 'in_affine' if prefix + 'in.weight' in state else 'in'
 
 
-def _detect_mmagic(state: State):
+def _detect_mmagic(state: State) -> Optional[Detected]:
     first = state.get('model.0.conv.weight')
     if first is not None and first.dim() == 4:
         num_blocks = len(_block_indices(state, r'model\.(\d+)\.block\.0\.conv\.weight'))
@@ -313,27 +308,29 @@ def _detect_mmagic(state: State):
         text = f'num_down {num_down}'
     name = f"MMagic {cfg['type']}"
     fitted = _fit(name, build_generator(cfg), state)
-    if isinstance(fitted, _Misfit):
-        return fitted
     description = (f"{name}: base_channels {cfg['base_channels']}, {text}, {_NORM_TEXT[norm]}, "
                    f"{cfg['in_channels']} -> {cfg['out_channels']} channels")
     return Detected(name, description, fitted, cfg, 'bgr', [])
 
 
-DETECTORS: Tuple[Callable[[State], object], ...] = (
+# Each detector returns None for a state dict not of its layout (its first keys differ), the
+# Detected generator, or raises LayoutMisfit where the layout is the file's but it does not fit.
+DETECTORS: Tuple[Callable[[State], Optional[Detected]], ...] = (
     _detect_junyanz_resnet, _detect_junyanz_unet, _detect_mmagic)
 
 
 def detect(state: State) -> Detected:
     """The layout of a generator state dict; :class:`GeneratorImportError` if none takes it."""
     reason = discriminator_reason(state)
-    misfits: List[_Misfit] = []
+    misfits: List[LayoutMisfit] = []
     for detector in DETECTORS:
-        found = detector(state)
-        if isinstance(found, Detected):
+        try:
+            found = detector(state)
+        except LayoutMisfit as misfit:
+            misfits.append(misfit)
+            continue
+        if found is not None:
             return found
-        if isinstance(found, _Misfit):
-            misfits.append(found)
     if reason:
         raise GeneratorImportError(f'not a generator: {reason}. Give the generator file '
                                    '(junyanz: latest_net_G_A.pth / latest_net_G.pth, not '
