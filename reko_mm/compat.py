@@ -151,14 +151,20 @@ def use_safe_checkpoint_loaders():
     weights-only unpickler, with the few mmengine classes its checkpoints hold allowed for that
     read only. mmengine 0.10's own local loader calls ``torch.load`` with torch's default, which
     is the unsafe unpickler before torch 2.6 and refuses mmengine's own checkpoints from 2.6;
-    its URL loader the same. Registered through mmengine's ``CheckpointLoader.register_scheme``.
+    its URL loader the same. Registered through mmengine's ``CheckpointLoader.register_scheme``;
+    the model-zoo schemes (``torchvision://``, ``open-mmlab://``, ``mmcls://``) resolve a URL and
+    call the module's ``load_from_http``, which is replaced too. ``pavi://``, ``s3://`` and an
+    ``open-mmlab://`` name mapped to a local file keep mmengine's ``torch.load`` with torch's
+    default (weights-only from torch 2.6; reko-mm pins 2.14).
     """
+    import mmengine.runner.checkpoint as mmengine_checkpoint
     from mmengine.runner.checkpoint import CheckpointLoader
 
     from .utils.safe_load import load_from_http, load_from_local
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
     CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_http,
                                      force=True)
+    mmengine_checkpoint.load_from_http = load_from_http
 
 
 def fix_cpu_distributed():

@@ -214,3 +214,22 @@ def test_the_inception_feature_cache_is_read_as_data(tmp_path):
     assert np.array_equal(back['raw_feature'], good['raw_feature'])
     assert back['raw_feature'].dtype == np.float32 and back['scale'] == 0.5
     assert back['kind'] == np.float16 and back['inception'] == good['inception']
+
+
+def test_model_zoo_names_are_read_by_the_safe_reader(tmp_path, monkeypatch):
+    """``load_from='torchvision://...'`` resolves a URL and downloads it: the file is read by
+    the weights-only reader like any other (the download is simulated)."""
+    import reko_mm  # noqa: F401  (registers the safe loaders)
+    from mmengine.runner.checkpoint import _load_checkpoint
+    from reko_mm.utils import UnsafeCheckpointError
+    marker = tmp_path / 'ran.txt'
+    urls = []
+
+    def download(url, path, progress=False):
+        urls.append(url)
+        torch.save(dict(state_dict={}, meta=dict(x=Gadget(str(marker)))), path)
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', download)
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    with pytest.raises(UnsafeCheckpointError, match=GADGET_REFUSAL):
+        _load_checkpoint('torchvision://resnet18')
+    assert urls and 'resnet18' in urls[0] and not marker.exists()
