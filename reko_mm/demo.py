@@ -133,7 +133,7 @@ def _nets(cfg_path: str) -> dict:
 def _test_batch(cfg_path: str, ckpt: str):
     """(the model with its teacher, the held-out photos preprocessed)."""
     from .deployment import real_inputs
-    from .models import evaluation_config
+    from .apis import evaluation_config
     from .utils import load_state_strict
     from .utils.config import load_config
     from mmagic.registry import MODELS

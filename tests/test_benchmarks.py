@@ -106,7 +106,7 @@ def test_ground_truth_runs_share_one_budget(tmp_path):
 
 
 def test_ground_truth_init_arms_start_from_the_teacher_and_differ_in_nothing_else(tmp_path):
-    from reko_mm.models.teacher_student_gan import student_model_cfg
+    from reko_mm.apis import student_model_cfg
     ground_truth.run(str(tmp_path), models=('pix2pix', ), seeds=(1, ),
                      arms=('nokd', 'reko', 'nokd+init', 'reko+init'), teacher_iters=2,
                      student_iters=2, eval_interval=1, init_rule='random', dry_run=True,

@@ -29,7 +29,7 @@ def test_export_all_formats_match_pytorch(synthetic_unpaired, synthetic_reko_ckp
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
     from reko_mm.utils import load_config as load_cfg
-    from reko_mm.models import student_config
+    from reko_mm.apis import student_config
     plain = torch.load(tmp_path / 'cyclegan_synthetic_7x.pth', weights_only=False)
     assert not [k for k in plain['state_dict'] if k.startswith('distill_losses')]
     init_default_scope('mmagic')
@@ -55,7 +55,7 @@ def test_generators_take_the_images_in_loaded_bgr_order(synthetic_unpaired):
 
     from reko_mm.deployment import real_inputs
     from reko_mm.utils import load_config as load_cfg
-    from reko_mm.models import student_config
+    from reko_mm.apis import student_config
     init_default_scope('mmagic')
     cfg = student_config(load_cfg(REKO))
     cfg.test_dataloader.dataset.data_root = synthetic_unpaired
@@ -329,7 +329,7 @@ def test_split_narrow_is_refused_for_a_unet_before_anything_is_written(tmp_path,
 
     from reko_mm.deployment import export_student
     from reko_mm.utils import load_config as load_cfg
-    from reko_mm.models import student_config
+    from reko_mm.apis import student_config
     config = 'configs/reko/synthetic/pix2pix_synthetic_4x.py'
     init_default_scope('mmagic')
     model = MODELS.build(student_config(load_cfg(config)).model)

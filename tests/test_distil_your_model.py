@@ -16,7 +16,7 @@ from mmengine.registry import init_default_scope
 
 from conftest import logged, run_tool
 from reko_mm.converters import JunyanzResnetGenerator, import_generator
-from reko_mm.models import student_config
+from reko_mm.apis import student_config
 from test_import_generator import randomised
 from test_teacher_student import batch, build, cyclegan_cfg, optims, reko_cfg, step
 

@@ -74,7 +74,7 @@ def test_quick_start_prints_what_it_measured_and_what_it_says_is_true(tmp_path):
     from mmagic.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from reko_mm.models import student_config
+    from reko_mm.apis import student_config
     init_default_scope('mmagic')
     cfg = student_config(Config.fromfile(
         os.path.join(ROOT, 'configs/reko/vintagify/vintagify_7x_nokd.py')))

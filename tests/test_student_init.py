@@ -10,7 +10,7 @@ import reko_mm  # noqa: F401
 from mmagic.registry import MODELS
 from mmengine.registry import init_default_scope
 
-from reko_mm.models import student_config
+from reko_mm.apis import student_config
 from reko_mm.models.student_init import init_student_from_teacher
 from test_distil_your_model import vintage_teacher, vintagify_cfg, photos  # noqa: F401
 from test_import_generator import randomised

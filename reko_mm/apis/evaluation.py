@@ -3,7 +3,7 @@ import os.path as osp
 
 from mmagic.utils import print_colored_log
 
-from ..models import evaluation_config
+from .configs import evaluation_config
 
 
 def prepare_test_cfg(cfg, checkpoint: str):

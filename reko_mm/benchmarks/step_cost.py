@@ -29,7 +29,7 @@ from mmagic.structures import DataSample
 
 from ..deployment.latency import median_times
 from ..engine import AutocastOptimWrapper
-from ..models import student_model_cfg
+from ..apis import student_model_cfg
 from ..models.frozen_teacher import PRECISIONS
 from ..utils.config import load_config
 from .arms import MIN_BATCH, ROOT

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..models import student_config
+from ..apis import student_config
 from ..utils.config import load_config
 from .formats import FORMATS, max_abs_diff, write_formats
 from .latency import write_fastest

@@ -8,14 +8,11 @@ from .frozen_teacher import FrozenTeacher, read_checkpoint, teacher_generator_cf
 from .student_init import STUDENT_INIT_RULES, init_student_from_teacher
 from .grad_sync_wrapper import SeparateGradSyncDataParallel, average_gradients
 from .teacher_student_gan import (SUPPORTED_STUDENTS, TeacherStudentCycleGAN, TeacherStudentGAN,
-                                  TeacherStudentPix2Pix, TeacherStudentPix2PixHD,
-                                  evaluation_config, read_model_state, student_config,
-                                  student_model_cfg)
+                                  TeacherStudentPix2Pix, TeacherStudentPix2PixHD)
 
 __all__ = ['TeacherStudentGAN', 'TeacherStudentCycleGAN', 'TeacherStudentPix2Pix',
            'TeacherStudentPix2PixHD', 'Pix2PixHD', 'Pix2PixHDGenerator', 'MultiScaleDiscriminator',
            'SUPPORTED_STUDENTS', 'TranslationDistiller', 'DistillTerm', 'Conv1x1Connector',
            'ConvBNReLUConnector', 'VIDRegressor', 'FrozenVGG16', 'TeacherDiscriminatorFeatures',
-           'SeparateGradSyncDataParallel', 'average_gradients', 'read_model_state',
-           'evaluation_config', 'student_config', 'student_model_cfg', 'teacher_generator_cfg',
+           'SeparateGradSyncDataParallel', 'average_gradients', 'teacher_generator_cfg',
            'FrozenTeacher', 'read_checkpoint', 'init_student_from_teacher', 'STUDENT_INIT_RULES']

@@ -1,5 +1,4 @@
 """A MMagic translation GAN (the student) distilled from a frozen teacher generator."""
-import copy
 from contextlib import nullcontext
 from typing import Dict, List, Optional, Sequence
 
@@ -24,42 +23,6 @@ from .student_init import (describe_init, init_student_from_teacher, normalise_s
 _SUPPORTED: Dict[str, type] = {}
 # Keys an older reko-mm (before the distiller) saved in the model's state_dict.
 LEGACY_DISTILL_PREFIX = 'distill_losses.'
-
-
-def student_model_cfg(reko_model_cfg: dict) -> dict:
-    """The plain MMagic model config of a ``TeacherStudentGAN`` config (the student alone)."""
-    cfg = copy.deepcopy(dict(reko_model_cfg))
-    for key in ('teacher', 'distill', 'student_init'):
-        cfg.pop(key, None)
-    cfg['type'] = cfg.pop('student_type')
-    return cfg
-
-
-def student_config(cfg):
-    """A copy of a whole config with a ``TeacherStudentGAN`` model replaced by its plain
-    student (unchanged for a plain config): what evaluation and export build."""
-    cfg = copy.deepcopy(cfg)
-    if cfg.model.get('type') == 'TeacherStudentGAN':
-        cfg.model = student_model_cfg(cfg.model)
-    return cfg
-
-
-def evaluation_config(cfg):
-    """A copy of a whole config with the model evaluation builds: the plain student, or, for a
-    teacher-target config (``model.teacher.as_target``), the student with its teacher and no
-    distillation terms, since the teacher's translations are what it is scored against."""
-    if cfg.model.get('type') == 'TeacherStudentGAN' and \
-            cfg.model.get('teacher', {}).get('as_target'):
-        cfg = copy.deepcopy(cfg)
-        cfg.model.distill = dict(losses=dict())
-        return cfg
-    return student_config(cfg)
-
-
-def read_model_state(ckpt: str, what: str = 'teacher checkpoint',
-                     config_key: str = 'model.teacher.ckpt') -> Dict[str, torch.Tensor]:
-    """The ``state_dict`` of a checkpoint (``module.`` prefixes removed), with clear errors."""
-    return read_checkpoint(ckpt, what, config_key)[0]
 
 
 def _supported_student(student_type: str):

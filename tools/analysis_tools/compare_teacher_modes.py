@@ -28,7 +28,7 @@ from torch.nn.modules.dropout import _DropoutNd
 from reko_mm.evaluation import (frechet_distance, kernel_inception_distance,
                                 load_inception)
 from reko_mm.losses import attention_map
-from reko_mm.models import student_config
+from reko_mm.apis import student_config
 from reko_mm.recorders import ModuleOutputRecorder
 from reko_mm.utils import load_config, load_state_strict
 
