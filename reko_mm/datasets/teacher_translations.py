@@ -20,6 +20,7 @@ Training crops both images at the same place (MMagic's ``FixedCrop``), so the ta
 teacher file, another resize, or photos that changed since: rebuild it with
 ``tools/dataset_converters/teacher_translations.py``.
 """
+import copy
 import hashlib
 import json
 import os
@@ -197,7 +198,10 @@ def build_teacher_translations(cfg, log=print) -> dict:
         os.makedirs(osp.join(cache, split, folder), exist_ok=True)
 
     init_default_scope('mmagic')
-    model = MODELS.build(cfg.model).eval()
+    model_cfg = copy.deepcopy(cfg.model)  # the photos alone go through its preprocessor here
+    if 'data_preprocessor' in model_cfg:
+        model_cfg.data_preprocessor.data_keys = [f'img_{source}']
+    model = MODELS.build(model_cfg).eval()
     if target not in model.teacher:
         raise ValueError(f'the model distils {list(model.teacher)}, not {target!r}')
     img = f'img_{source}'
