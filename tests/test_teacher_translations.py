@@ -150,3 +150,30 @@ def test_cached_targets_are_refused_where_the_teacher_has_to_run_or_made_them_no
     with pytest.raises(KeyError, match=r"no target images 'img_vintage'"):
         model._check_cached_targets(dict(inputs=dict(img_photo=torch.zeros(1, 3, 8, 8)),
                                          data_samples=[sample]))
+
+
+def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_teacher, tmp_path):
+    """score_against_teacher compares the student's images with the teacher's: a student whose
+    generator carries the teacher's weights matches it exactly, the photo itself does not."""
+    from mmagic.registry import MODELS
+    from reko_mm.apis import student_config
+    from reko_mm.benchmarks.teacher_scores import scores_against_teacher
+    from reko_mm.utils import load_config, safe_torch_load
+    teacher, _ = vintage_teacher
+    config = 'configs/reko/vintagify/vintagify_7x_nokd.py'
+    options = {'model.generator.base_channels': 8, 'model.discriminator.base_channels': 8}
+    model = MODELS.build(student_config(load_config(config, options)).model)
+    own = safe_torch_load(teacher)['state_dict']
+    model.generators['vintage'].load_state_dict(
+        {k[len('generators.vintage.'):]: v for k, v in own.items()})
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'same.pth')
+    out = scores_against_teacher(config, str(tmp_path / 'same.pth'), teacher,
+                                 osp.join(photos, 'train'), sizes=(32, 48), num=4,
+                                 cfg_options=options, log=lambda _: None)
+    for size in ('32', '48'):
+        assert out[size]['images'] == 4
+        assert out[size]['psnr'] > 90 and out[size]['ssim'] > 0.999
+        # KID is an unbiased estimate over random subsets: noisy on 4 images, finite
+        assert np.isfinite(out[size]['kid']) and np.isfinite(out[size]['identity_kid'])
+        assert out[size]['identity_psnr'] < 40
+    assert 0 < out['teacher_across_sizes']['psnr'] < 90

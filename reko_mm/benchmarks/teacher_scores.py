@@ -1,0 +1,122 @@
+"""A teacher-target student scored against its teacher on held-out photos, at several
+resolutions, beside the unchanged photo: ``tools/analysis_tools/score_against_teacher.py`` is
+its command line.
+
+Each photo is resized as the configs' test pipeline does (short side ``size``, bicubic) and
+centre-cropped to ``size`` x ``size``; teacher and student translate it in float32. Per size:
+PSNR and SSIM (8-bit images) of the student to the teacher, the same for the photo itself (the
+bar a student must pass to have learnt anything of the filter), and KID of the student's and the
+photo's images against the teacher's (offline Inception, :mod:`reko_mm.evaluation.inception`).
+With two sizes or more it also scores the teacher against itself across resolutions: its
+translation at the smallest size against its translation at the largest downscaled (area), the
+closeness a student can hope for.
+"""
+import glob
+import os.path as osp
+import statistics
+import time
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import torch
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def square(img: np.ndarray, side: int) -> np.ndarray:
+    """Short side resized to ``side`` (bicubic, as MMagic's ``Resize``), centre crop."""
+    import cv2
+    h, w = img.shape[:2]
+    s = side / min(h, w)
+    img = cv2.resize(img, (max(side, int(w * s + 0.5)), max(side, int(h * s + 0.5))),
+                     interpolation=cv2.INTER_CUBIC)
+    y, x = (img.shape[0] - side) // 2, (img.shape[1] - side) // 2
+    return img[y:y + side, x:x + side]
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255**2 / max(float(((a - b)**2).mean()), 1e-10)))
+
+
+def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, photos: str,
+                           sizes: Sequence[int] = (256, 512), num: int = 200,
+                           cfg_options: Optional[dict] = None, log=print) -> Dict[str, dict]:
+    """Scores of the student in ``checkpoint`` (its config: a teacher-target one, or its plain
+    student) against the teacher in ``teacher_ckpt`` on the first ``num`` images of ``photos``
+    (a folder). Returns ``{str(size): {...}, 'teacher_across_sizes': {...}}``."""
+    import cv2
+    from mmagic.evaluation.metrics.ssim import ssim
+    from mmengine.registry import init_default_scope
+    from mmagic.registry import MODELS
+
+    from ..apis import student_config
+    from ..evaluation.inception import load_inception
+    from ..evaluation.metrics import kernel_inception_distance
+    from ..models import FrozenTeacher, read_checkpoint
+    from ..utils import load_checkpoint_strict, load_config
+    cfg = student_config(load_config(config, cfg_options))
+    init_default_scope('mmagic')
+    model = MODELS.build(cfg.model)
+    load_checkpoint_strict(model, checkpoint, config)
+    domain = cfg.model.get('default_domain')
+    student = model.generators[domain].eval()
+    state, meta = read_checkpoint(teacher_ckpt)
+    teacher = FrozenTeacher(teacher_ckpt, [domain], meta['generator_cfg'], state=state).eval()
+    files = sorted(f for f in glob.glob(osp.join(photos, '*'))
+                   if f.lower().endswith(IMAGE_SUFFIXES))[:num]
+    if not files:
+        raise FileNotFoundError(f'no photos in {photos}')
+    inception = load_inception()
+
+    def run(net, img):  # BGR uint8 -> BGR float in [0, 255], rounded to 8 bits
+        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
+        with torch.no_grad():
+            y = net(x / 127.5 - 1)
+        return ((y[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round()
+
+    def features(imgs):  # BGR -> RGB for Inception
+        x = torch.from_numpy(np.stack(imgs)[..., ::-1].copy()).permute(0, 3, 1, 2)
+        with torch.no_grad():
+            return torch.cat([inception(b) for b in x.split(16)]).numpy()
+    rows = {s: [] for s in sizes}
+    images = {s: dict(student=[], teacher=[], photo=[]) for s in sizes}
+    across = []
+    start = time.time()
+    for i, f in enumerate(files):
+        original = cv2.imread(f)
+        outs = {}
+        for s in sizes:
+            photo = square(original, s)
+            t = run(lambda x: teacher.translate(domain, x, exact=True), photo)
+            y = run(student, photo)
+            outs[s] = t
+            photo = photo.astype(np.float32)
+            rows[s].append(dict(
+                psnr=_psnr(y, t), ssim=float(ssim(y, t, input_order='HWC')),
+                identity_psnr=_psnr(photo, t),
+                identity_ssim=float(ssim(photo, t, input_order='HWC'))))
+            for key, img in (('student', y), ('teacher', t), ('photo', photo)):
+                images[s][key].append(img.astype(np.uint8))
+        if len(sizes) > 1:
+            small, large = min(sizes), max(sizes)
+            down = cv2.resize(outs[large], (small, small), interpolation=cv2.INTER_AREA).round()
+            across.append(dict(psnr=_psnr(outs[small], down),
+                               ssim=float(ssim(outs[small], down, input_order='HWC'))))
+        if (i + 1) % 25 == 0 or i + 1 == len(files):
+            done = time.time() - start
+            log(f'  [{i + 1}/{len(files)}] {done:.0f} s, about '
+                f'{done / (i + 1) * (len(files) - i - 1):.0f} s left')
+    out = {}
+    for s in sizes:
+        r = {k: statistics.mean(row[k] for row in rows[s]) for k in rows[s][0]}
+        teacher_feats = features(images[s]['teacher'])
+        r['kid'] = kernel_inception_distance(teacher_feats, features(images[s]['student']))[0]
+        r['identity_kid'] = kernel_inception_distance(teacher_feats,
+                                                      features(images[s]['photo']))[0]
+        r['images'] = len(rows[s])
+        out[str(s)] = r
+    if across:
+        out['teacher_across_sizes'] = dict(
+            {k: statistics.mean(row[k] for row in across) for k in across[0]},
+            sizes=[min(sizes), max(sizes)])
+    return out
