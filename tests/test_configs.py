@@ -32,6 +32,12 @@ def name(path):
     return osp.splitext(osp.basename(path))[0]
 
 
+def is_nokd(path):
+    """A no-KD baseline: <setting>_nokd.py, or a training recipe of it, <setting>_nokd_<recipe>.py
+    (vintagify_7x_nokd_cached.py, vintagify_7x_nokd_fast.py)."""
+    return name(path).endswith('_nokd') or '_nokd_' in name(path)
+
+
 def test_all_configs_found():
     assert len(CONFIGS) >= 20
 
@@ -59,7 +65,7 @@ def test_config_parses_and_names_reko_parts(path):
     if cfg.model.type == 'TeacherStudentGAN':
         assert cfg.model.student_type in ('CycleGAN', 'Pix2Pix', 'Pix2PixHD')
         assert cfg.model.teacher.ckpt
-        if name(path).endswith('_nokd'):
+        if is_nokd(path):
             # a TeacherStudentGAN baseline is the teacher-target one: no distillation term
             assert cfg.model.teacher.as_target
             assert not cfg.model.distill.get('losses') and not cfg.model.distill.get('loss')
@@ -77,7 +83,7 @@ def test_config_parses_and_names_reko_parts(path):
                 k = 64
             assert reko.loss.num_regions == k
             assert reko.loss.temperature == 0.07
-        if name(path).endswith('_nokd'):
+        if is_nokd(path):
             return
         baseline = Config.fromfile(nokd_of(path))
         # the no-KD baseline differs only by distillation (CAT needs 2+ images per batch)
@@ -135,5 +141,7 @@ def test_no_config_inherits_a_distillation(path):
     for base in ancestors(path):
         distill = Config.fromfile(base).model.get('distill') or {}
         assert not distill.get('losses') and not distill.get('loss'), (path, base)
-    if not name(path).endswith('_nokd'):
+    if '_nokd_' in name(path):  # a recipe of a baseline inherits it
+        assert osp.normpath(path.rsplit('_nokd_', 1)[0] + '_nokd.py') in ancestors(path)
+    if not is_nokd(path):
         assert ancestors(path)[0] == osp.normpath(nokd_of(path)), ancestors(path)
