@@ -84,11 +84,6 @@ def fast_step_cost(teacher_target_cfg: str, cached_cfg: str, teacher_ckpt: str,
     return rows
 
 
-def _psnr(a, b) -> float:
-    import numpy as np
-    return float(10 * np.log10(255**2 / max(float(((a - b)**2).mean()), 1e-10)))
-
-
 def crop_gap(teacher_ckpt: str, folders: Sequence[str], size: int, load_size: int = 0,
              num: int = 200, border: int = 16, seed: int = 0) -> Dict[str, float]:
     """On ``num`` photos of ``folders`` (spread over them), resized as the cache resizes them
@@ -100,6 +95,7 @@ def crop_gap(teacher_ckpt: str, folders: Sequence[str], size: int, load_size: in
     import cv2
     import numpy as np
     from ..models import FrozenTeacher, read_checkpoint
+    from .teacher_scores import psnr8, translate_bgr
     state, meta = read_checkpoint(teacher_ckpt)
     domain = sorted({k.split('.')[1] for k in state if k.startswith('generators.')})[0]
     teacher = FrozenTeacher(teacher_ckpt, [domain], meta['generator_cfg'], state=state).eval()
@@ -110,11 +106,8 @@ def crop_gap(teacher_ckpt: str, folders: Sequence[str], size: int, load_size: in
     files = files[::max(1, len(files) // num)][:num]
     rng = np.random.default_rng(seed)
 
-    def run(img):  # BGR uint8 -> BGR float in [0, 255] (the imported teacher takes BGR)
-        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
-        with torch.no_grad():
-            y = teacher.translate(domain, x / 127.5 - 1, exact=True)
-        return ((y[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round()
+    def run(img):
+        return translate_bgr(lambda x: teacher.translate(domain, x, exact=True), img)
     rows = []
     for f in files:
         img = cv2.imread(f)
@@ -130,9 +123,9 @@ def crop_gap(teacher_ckpt: str, folders: Sequence[str], size: int, load_size: in
         cached = run(img)[y:y + size, x:x + size]
         direct = run(crop)
         inner = slice(border, size - border)
-        rows.append(dict(psnr=_psnr(cached, direct),
-                         psnr_inner=_psnr(cached[inner, inner], direct[inner, inner]),
-                         identity_psnr=_psnr(crop.astype(np.float32), direct),
+        rows.append(dict(psnr=psnr8(cached, direct),
+                         psnr_inner=psnr8(cached[inner, inner], direct[inner, inner]),
+                         identity_psnr=psnr8(crop.astype(np.float32), direct),
                          whole=float(crop.shape[0] * crop.shape[1] == img.shape[0] * img.shape[1])))
     out = {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
     out.update(images=len(rows), size=size, load_size=load_size or size)

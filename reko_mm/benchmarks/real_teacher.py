@@ -164,9 +164,10 @@ def teacher_scale_check(teacher_ckpt: str, photos: str, size: int, num: int = 16
     bar a student has to pass to have learnt anything of the filter)."""
     import cv2
     import numpy as np
-    import torch
     from mmagic.evaluation.metrics.ssim import ssim
     from ..models import FrozenTeacher, read_checkpoint
+    from .teacher_scores import psnr8 as psnr
+    from .teacher_scores import translate_bgr
     state, meta = read_checkpoint(teacher_ckpt)  # its generator_cfg checked there
     teacher = FrozenTeacher(teacher_ckpt, [DOMAIN], meta['generator_cfg'], state=state).eval()
 
@@ -179,13 +180,7 @@ def teacher_scale_check(teacher_ckpt: str, photos: str, size: int, num: int = 16
         return img[y:y + side, x:x + side]
 
     def run(img):
-        x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1
-        with torch.no_grad():
-            y = teacher.translate(DOMAIN, x, exact=True)[0].permute(1, 2, 0).numpy()
-        return ((y + 1) * 127.5).clip(0, 255)
-
-    def psnr(a, b):
-        return 10 * np.log10(255**2 / max(float(((a - b)**2).mean()), 1e-10))
+        return translate_bgr(lambda x: teacher.translate(DOMAIN, x, exact=True), img)
     rows = []
     for f in sorted(glob.glob(osp.join(photos, 'test', '*')))[:num]:
         photo = cv2.imread(f)

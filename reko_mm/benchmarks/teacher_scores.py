@@ -34,8 +34,18 @@ def square(img: np.ndarray, side: int) -> np.ndarray:
     return img[y:y + side, x:x + side]
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+def psnr8(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR of two images in [0, 255]."""
     return float(10 * np.log10(255**2 / max(float(((a - b)**2).mean()), 1e-10)))
+
+
+def translate_bgr(net, img: np.ndarray) -> np.ndarray:
+    """``net`` (a generator taking [-1, 1], BGR as reko-mm's imported teachers and their
+    students) on a BGR uint8 image: BGR float in [0, 255], rounded to 8 bits."""
+    x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
+    with torch.no_grad():
+        y = net(x / 127.5 - 1)
+    return ((y[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round()
 
 
 def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, photos: str,
@@ -68,12 +78,6 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
         raise FileNotFoundError(f'no photos in {photos}')
     inception = load_inception()
 
-    def run(net, img):  # BGR uint8 -> BGR float in [0, 255], rounded to 8 bits
-        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
-        with torch.no_grad():
-            y = net(x / 127.5 - 1)
-        return ((y[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round()
-
     def features(imgs):  # BGR -> RGB for Inception
         x = torch.from_numpy(np.stack(imgs)[..., ::-1].copy()).permute(0, 3, 1, 2)
         with torch.no_grad():
@@ -87,20 +91,20 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
         outs = {}
         for s in sizes:
             photo = square(original, s)
-            t = run(lambda x: teacher.translate(domain, x, exact=True), photo)
-            y = run(student, photo)
+            t = translate_bgr(lambda x: teacher.translate(domain, x, exact=True), photo)
+            y = translate_bgr(student, photo)
             outs[s] = t
             photo = photo.astype(np.float32)
             rows[s].append(dict(
-                psnr=_psnr(y, t), ssim=float(ssim(y, t, input_order='HWC')),
-                identity_psnr=_psnr(photo, t),
+                psnr=psnr8(y, t), ssim=float(ssim(y, t, input_order='HWC')),
+                identity_psnr=psnr8(photo, t),
                 identity_ssim=float(ssim(photo, t, input_order='HWC'))))
             for key, img in (('student', y), ('teacher', t), ('photo', photo)):
                 images[s][key].append(img.astype(np.uint8))
         if len(sizes) > 1:
             small, large = min(sizes), max(sizes)
             down = cv2.resize(outs[large], (small, small), interpolation=cv2.INTER_AREA).round()
-            across.append(dict(psnr=_psnr(outs[small], down),
+            across.append(dict(psnr=psnr8(outs[small], down),
                                ssim=float(ssim(outs[small], down, input_order='HWC'))))
         if (i + 1) % 25 == 0 or i + 1 == len(files):
             done = time.time() - start
