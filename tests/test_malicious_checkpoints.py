@@ -233,3 +233,36 @@ def test_model_zoo_names_are_read_by_the_safe_reader(tmp_path, monkeypatch):
     with pytest.raises(UnsafeCheckpointError, match=GADGET_REFUSAL):
         _load_checkpoint('torchvision://resnet18')
     assert urls and 'resnet18' in urls[0] and not marker.exists()
+
+
+def test_only_a_marked_release_may_lack_its_discriminators(tmp_path):
+    """A generators-only file loads into a model with discriminators only when publish_student
+    wrote it (meta['reko_mm_release']); any other file missing keys is refused."""
+    import torch
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from reko_mm.utils import (CheckpointMismatchError, is_generators_only, load_state_strict,
+                               publish_student)
+    init_default_scope('mmagic')
+    cfg = dict(type='Pix2Pix', data_preprocessor=dict(type='DataPreprocessor'),
+               generator=dict(type='ResnetGenerator', in_channels=3, out_channels=3,
+                              base_channels=8, num_blocks=1),
+               discriminator=dict(type='PatchDiscriminator', in_channels=6, base_channels=8,
+                                  num_conv=2),
+               default_domain='b', reachable_domains=['b'], related_domains=['a', 'b'])
+    full = tmp_path / 'full.pth'
+    trained = MODELS.build(cfg)
+    torch.save({'state_dict': trained.state_dict(), 'meta': {}}, full)
+    out = publish_student(str(full), str(tmp_path / 'release.pth'), fp16=True)
+    assert out['fp16_max_change'] < 1e-2
+    model = MODELS.build(cfg)
+    assert is_generators_only(load_state_strict(model, out['file']))
+    for k, v in trained.generators.state_dict().items():
+        assert torch.allclose(model.generators.state_dict()[k], v, atol=1e-2), k
+    bare = tmp_path / 'bare.pth'  # the same generators without the release mark
+    torch.save({'state_dict': torch.load(out['file'], weights_only=True)['state_dict']}, bare)
+    with pytest.raises(CheckpointMismatchError, match='missing from the checkpoint'):
+        load_state_strict(MODELS.build(cfg), str(bare))
+    with pytest.raises(FileExistsError):
+        publish_student(str(full), out['file'])

@@ -33,7 +33,8 @@ def test_every_reko_config_is_listed_and_every_listed_config_exists():
     assert len(listed) == len(set(listed))
     for path in listed:
         assert osp.isfile(osp.join(ROOT, path)), path
-    assert sorted(listed) == reko_configs()
+    # every ReKo config, and the configs of the released students
+    assert sorted(m['Config'] for m in META['Models'] if not m.get('Weights')) == reko_configs()
     assert META['Collections'][0]['Paper']['URL'] == 'https://arxiv.org/abs/2205.12451'
     assert osp.isfile(osp.join(ROOT, META['Collections'][0]['README']))
 
@@ -46,3 +47,48 @@ def test_the_listed_sizes_are_the_configs(model):
     for role, key in (('student', 'Student Params (M)'), ('teacher', 'Teacher Params (M)')):
         n = sum(p.numel() for p in MODELS.build(gens[role]).parameters()) / 1e6
         assert model['Metadata'][key] == pytest.approx(n, abs=0.0006), (role, n)
+
+
+RELEASED = [m for m in META['Models'] if m.get('Weights')]
+
+
+@pytest.mark.parametrize('model', RELEASED, ids=[m['Name'] for m in RELEASED])
+def test_a_released_student_is_the_file_the_metafile_names_and_loads_into_its_config(model):
+    """The weights are in the repository, at most 8 MB, with the recorded sha256, generators
+    only, and they load strictly into the plain student of their config."""
+    import torch
+
+    from reko_mm.apis import released_student, student_config
+    from reko_mm.utils import is_generators_only
+    release = released_student(model['Name'])
+    assert osp.getsize(release['weights']) <= 8 * 10**6
+    ckpt = torch.load(release['weights'], map_location='cpu', weights_only=True)
+    assert is_generators_only(ckpt)
+    cfg = student_config(Config.fromfile(release['config']))
+    cfg.model.discriminator = None
+    MODELS.build(cfg.model).load_state_dict(ckpt['state_dict'], strict=True)
+
+
+def test_a_release_file_is_checked_against_the_metafile_before_it_is_read(tmp_path):
+    """released_student returns a listed file whose sha256 is the metafile's; a changed file (a
+    Git LFS pointer, a partial copy), a missing one and an unlisted name are refused, named."""
+    from reko_mm.apis import ReleaseError, released_student
+    from reko_mm.utils.checkpoint import file_sha256
+    root = tmp_path / 'repo'
+    weights = root / 'configs' / 'reko' / 'weights' / 'student.pth'
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b'weights')
+    meta = root / 'configs' / 'reko' / 'metafile.yml'
+    entry = dict(Name='student', Config='configs/reko/student.py',
+                 Weights='configs/reko/weights/student.pth', SHA256=file_sha256(str(weights)))
+    meta.write_text(yaml.safe_dump(dict(Models=[entry, dict(Name='other', Weights=None)])))
+    found = released_student('student', str(meta))
+    assert found['weights'] == str(weights) and found['config'] == str(root / entry['Config'])
+    with pytest.raises(ReleaseError, match="no released student 'other'"):
+        released_student('other', str(meta))
+    weights.write_text('version https://git-lfs.github.com/spec/v1\n')
+    with pytest.raises(ReleaseError, match='not the released one'):
+        released_student('student', str(meta))
+    weights.unlink()
+    with pytest.raises(ReleaseError, match='not found'):
+        released_student('student', str(meta))

@@ -169,7 +169,14 @@ def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_tea
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'same.pth')
     out = scores_against_teacher(config, str(tmp_path / 'same.pth'), teacher,
                                  osp.join(photos, 'train'), sizes=(32, 48), num=4,
-                                 cfg_options=options, log=lambda _: None)
+                                 cfg_options=options, log=lambda _: None,
+                                 grid=str(tmp_path / 'grid.png'), grid_rows=3)
+    # the picture: 3 photos x (photo | teacher | student) at the smaller size; student = teacher
+    import cv2
+    grid = cv2.imread(str(tmp_path / 'grid.png'))
+    assert grid.shape == (3 * 32, 3 * 32, 3)
+    assert np.array_equal(grid[:, 32:64], grid[:, 64:]) and not np.array_equal(grid[:, :32],
+                                                                                grid[:, 32:64])
     for size in ('32', '48'):
         assert out[size]['images'] == 4
         assert out[size]['psnr'] > 90 and out[size]['ssim'] > 0.999

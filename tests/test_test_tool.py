@@ -133,3 +133,35 @@ def test_pix2pix_scores_the_same_on_two_ranks_with_batch_one_and_no_dropout(synt
     for key in ('FID-Full/fid', 'KID-Full/kid'):
         assert single[key] > 0
         assert ddp[key] == pytest.approx(single[key], rel=1e-5), key
+
+
+def test_a_published_student_scores_what_its_training_checkpoint_scores(
+        synthetic_unpaired, synthetic_reko_ckpts, tmp_path):
+    """publish_model.py keeps the generators only (fp32 here: the same weights), and test.py
+    loads that file strictly into the same config and scores it exactly as the full one."""
+    import torch
+    src = synthetic_reko_ckpts[1]
+    out = run_tool(['tools/model_converters/publish_model.py', src, str(tmp_path / 'student.pth'),
+                    '--fp32', '--config', REKO])
+    published = re.search(r'wrote (\S+):', out.stdout).group(1)
+    assert re.fullmatch(r'.*/student-[0-9a-f]{8}\.pth', published)
+    state = torch.load(published, weights_only=True)
+    assert state['state_dict'] and all(k.startswith('generators.') for k in state['state_dict'])
+    assert state['meta']['reko_mm_release']['config'] == REKO
+    scores = []
+    for ckpt in (src, published):
+        m = tmp_path / f'{len(scores)}.json'
+        run_tool(['tools/test.py', REKO, ckpt, '--work-dir', str(tmp_path / 'test')] +
+                 eval_opts(synthetic_unpaired, m) + ['model.teacher.ckpt=/nonexistent/t.pth'])
+        scores.append(json.load(open(m)))
+    assert scores[0] == scores[1] and set(KEYS) <= scores[0].keys()
+    # the latency benchmark takes it too, and refuses a checkpoint of another model
+    lat = ['tools/analysis_tools/benchmark_latency.py', REKO, '--shape', '64', '64', '--warmup',
+           '1', '--repeats', '1', '--threads', '1', '--runtimes', 'pytorch', '--checkpoint']
+    assert f'student weights: {published} (loaded strictly)' in run_tool(lat + [published]).stdout
+    wrong = run_tool(lat + [synthetic_reko_ckpts[0]], check=False)
+    assert wrong.returncode != 0 and 'does not match the model' in wrong.stdout
+    # the same name again is refused, and nothing is overwritten
+    again = run_tool(['tools/model_converters/publish_model.py', src,
+                      str(tmp_path / 'student.pth'), '--fp32', '--config', REKO], check=False)
+    assert again.returncode != 0 and 'exists' in again.stdout

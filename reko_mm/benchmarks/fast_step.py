@@ -45,7 +45,7 @@ def fast_step_cost(teacher_target_cfg: str, cached_cfg: str, teacher_ckpt: str,
     """Median seconds per step of each arm (random pixels: the speed does not depend on them),
     as images per second and as a ratio to the teacher-target step of the same size and batch.
     """
-    from ..datasets.teacher_translations import file_sha256
+    from ..utils.checkpoint import file_sha256
     init_default_scope('mmagic')
     MessageHub.get_current_instance().update_info('iter', 0)
     stamp = file_sha256(teacher_ckpt)

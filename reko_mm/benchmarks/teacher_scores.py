@@ -50,10 +50,13 @@ def translate_bgr(net, img: np.ndarray) -> np.ndarray:
 
 def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, photos: str,
                            sizes: Sequence[int] = (256, 512), num: int = 200,
-                           cfg_options: Optional[dict] = None, log=print) -> Dict[str, dict]:
+                           cfg_options: Optional[dict] = None, log=print,
+                           grid: Optional[str] = None, grid_rows: int = 6) -> Dict[str, dict]:
     """Scores of the student in ``checkpoint`` (its config: a teacher-target one, or its plain
-    student) against the teacher in ``teacher_ckpt`` on the first ``num`` images of ``photos``
-    (a folder). Returns ``{str(size): {...}, 'teacher_across_sizes': {...}}``."""
+    student) against the teacher in ``teacher_ckpt`` on ``num`` images of ``photos`` (a folder;
+    spread evenly over its sorted file names). ``grid``: also write photo | teacher | student of
+    ``grid_rows`` of them (spread evenly) at the smallest size to this image file. Returns
+    ``{str(size): {...}, 'teacher_across_sizes': {...}}``."""
     import cv2
     from mmagic.evaluation.metrics.ssim import ssim
     from mmengine.registry import init_default_scope
@@ -73,7 +76,8 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
     state, meta = read_checkpoint(teacher_ckpt)
     teacher = FrozenTeacher(teacher_ckpt, [domain], meta['generator_cfg'], state=state).eval()
     files = sorted(f for f in glob.glob(osp.join(photos, '*'))
-                   if f.lower().endswith(IMAGE_SUFFIXES))[:num]
+                   if f.lower().endswith(IMAGE_SUFFIXES))
+    files = [files[i * len(files) // num] for i in range(min(num, len(files)))]
     if not files:
         raise FileNotFoundError(f'no photos in {photos}')
     inception = load_inception()
@@ -110,6 +114,12 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
             done = time.time() - start
             log(f'  [{i + 1}/{len(files)}] {done:.0f} s, about '
                 f'{done / (i + 1) * (len(files) - i - 1):.0f} s left')
+    if grid:
+        small = images[min(sizes)]
+        picks = [i * len(files) // min(grid_rows, len(files))
+                 for i in range(min(grid_rows, len(files)))]
+        cv2.imwrite(grid, np.concatenate([np.concatenate(
+            [small[k][i] for k in ('photo', 'teacher', 'student')], axis=1) for i in picks]))
     out = {}
     for s in sizes:
         r = {k: statistics.mean(row[k] for row in rows[s]) for k in rows[s][0]}

@@ -21,7 +21,6 @@ teacher file, another resize, or photos that changed since: rebuild it with
 ``tools/dataset_converters/teacher_translations.py``.
 """
 import copy
-import hashlib
 import json
 import os
 import os.path as osp
@@ -31,6 +30,8 @@ from typing import Dict, List, Optional
 from mmengine.dataset import BaseDataset
 from mmagic.registry import DATASETS
 
+from ..utils.checkpoint import file_sha256
+
 MANIFEST = 'manifest.json'
 CACHE_VERSION = 1
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -39,14 +40,6 @@ BUILD_COMMAND = 'python tools/dataset_converters/teacher_translations.py CONFIG'
 
 class StaleCacheError(ValueError):
     """The cache does not hold what the config asks for."""
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def list_photos(folder: str) -> List[str]:

@@ -166,7 +166,7 @@ class TeacherStudentGAN(BaseTranslationModel):
                     f'the distillation terms {sorted(self.distill.terms)} read its features or '
                     'its output on the crop the student sees, so the teacher has to run: use '
                     "as_target=True with them (docs/benchmarks.md: which methods need it)")
-            from ..datasets.teacher_translations import file_sha256
+            from ..utils.checkpoint import file_sha256
             self._teacher_sha256 = file_sha256(teacher['ckpt'])
         if not self.distill.terms and not self.as_target:
             print_log('  no distillation terms: the student trains as the plain '

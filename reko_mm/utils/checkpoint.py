@@ -4,6 +4,7 @@ mmengine loads non-strictly and only warns, so a checkpoint of another model (a 
 a student config) is scored as a partly random network. Here every key and shape must match;
 otherwise the error names the first mismatching keys and what the checkpoint seems to be.
 """
+import os
 import os.path as osp
 from typing import Dict, Optional
 
@@ -22,6 +23,68 @@ NON_STUDENT_PREFIXES = ('distill_losses.', 'distill.', 'teacher.')
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint whose keys or shapes do not match the model built from the config."""
+
+
+# ``meta['reko_mm_release']`` of a checkpoint written by :func:`publish_student`
+RELEASE_KEY = 'reko_mm_release'
+
+
+def is_generators_only(checkpoint) -> bool:
+    """Whether a loaded checkpoint is a published student: :func:`publish_student` wrote it and
+    it holds the generators only."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    release = meta.get(RELEASE_KEY) if isinstance(meta, dict) else None
+    return isinstance(release, dict) and release.get('generators_only') is True
+
+
+def file_sha256(path: str) -> str:
+    """The sha256 of a file, read in 1 MiB blocks."""
+    import hashlib
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def publish_student(src: str, out: str, fp16: bool = True, **info) -> dict:
+    """Write the student of a training checkpoint as a release file: its generators only
+    (the discriminators train it and nothing else reads them), optionally in float16, with no
+    optimizer state and no saved config text. MMagic loads it into the student's config
+    (``generators.*`` keys); reko-mm's test, export and latency tools take it as it is.
+
+    Args:
+        src (str): a reko-mm or MMagic training checkpoint (read with the weights-only loader).
+        out (str): the file to write; refused when it exists or is ``src``.
+        fp16 (bool): store floating-point tensors in float16 (they load into float32 models).
+        **info: plain values recorded in ``meta['reko_mm_release']`` (the config it pairs
+            with, the teacher file's sha256, ...).
+
+    Returns:
+        dict: ``out``, its sha256 and size, and the largest change float16 made to a weight.
+    """
+    if osp.abspath(out) == osp.abspath(src):
+        raise ValueError(f'refusing to overwrite the source checkpoint {src}')
+    if osp.exists(out):
+        raise FileExistsError(f'{out} exists: give a new file name (nothing was written)')
+    checkpoint = _load_checkpoint(src, map_location='cpu', logger='current')
+    state = strip_module_prefix(checkpoint.get('state_dict', checkpoint))
+    state = {k: v for k, v in state.items() if k.startswith('generators.')}
+    if not state:
+        raise CheckpointMismatchError(
+            f'{src} holds no generators.* weights: it is not an MMagic translation checkpoint '
+            f'({describe_checkpoint(checkpoint, {})})')
+    rounding = 0.
+    if fp16:
+        half = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        rounding = max(float((half[k].float() - v.float()).abs().max()) for k, v in
+                       state.items() if v.is_floating_point())
+        state = half
+    meta = {RELEASE_KEY: dict(info, generators_only=True, fp16=fp16, source=osp.basename(src),
+                              iter=(checkpoint.get('meta') or {}).get('iter'))}
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    torch.save({'meta': meta, 'state_dict': state}, out)
+    return dict(file=out, sha256=file_sha256(out), bytes=osp.getsize(out), fp16_max_change=rounding)
 
 
 def _generator_widths(state: Dict[str, torch.Tensor]) -> Dict[str, int]:
@@ -87,6 +150,13 @@ def load_state_strict(model: nn.Module, checkpoint_path: str, config_name: str =
                   'of a reko-mm training checkpoint)', logger='current')
         extras = {}
     own = model.state_dict()
+    if is_generators_only(checkpoint):  # a published student: no discriminators to load
+        unused = [k for k in own if k.startswith('discriminators.')]
+        if unused:
+            print_log(f'{checkpoint_path}: a published student (generators only); the '
+                      f'discriminators ({len(unused)} tensors) keep their initial weights, which '
+                      'testing, export and latency never use', logger='current')
+        own = {k: v for k, v in own.items() if not k.startswith('discriminators.')}
     missing, unexpected, wrong = diff_state(own, state)
     wrong = sorted(wrong, key=lambda k: (own[k].dim() < 2, k))  # weights say most
     if missing or unexpected or wrong:
@@ -111,7 +181,12 @@ def load_state_strict(model: nn.Module, checkpoint_path: str, config_name: str =
             '. Pass the config the checkpoint was trained with (or the same --cfg-options); '
             'nothing was loaded.')
     # A TeacherStudentGAN reads its own extras (a saved teacher, older ReKo heads).
-    model.load_state_dict(dict(state, **extras), strict=True)
+    if is_generators_only(checkpoint):
+        result = model.load_state_dict(dict(state, **extras), strict=False)
+        assert all(k.startswith('discriminators.') for k in result.missing_keys) and \
+            not result.unexpected_keys, result
+    else:
+        model.load_state_dict(dict(state, **extras), strict=True)
     return checkpoint
 
 

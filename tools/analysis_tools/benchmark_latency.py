@@ -1,12 +1,14 @@
 """Teacher vs student generator latency in every CPU runtime a user would try, in one run.
 
     python tools/analysis_tools/benchmark_latency.py configs/reko/cyclegan_horse2zebra_7x.py \
-        [--shape 256 256] [--batch 1] [--warmup 3] [--repeats 20] [--threads 1 0]
+        [--checkpoint STUDENT.pth] [--shape 256 256] [--batch 1] [--warmup 3] [--repeats 20]
+        [--threads 1 0]
         [--runtimes pytorch torchscript torch-compile onnxruntime onnxruntime-tuned openvino
                     onnxruntime-int8 openvino-int8 openvino-bf16] [--graphs plain split-narrow]
         [--profile] [--json OUT] [--cuda]
 
-Both generators are built from the distillation config (weights do not change the latency). For
+Both generators are built from the distillation config (weights do not change the latency;
+``--checkpoint`` loads the student's, strictly, so that the output checks run on them). For
 each CPU thread count (0: the runtime's default) and runtime, the two networks are timed
 alternately (teacher, student, teacher, ...) after a warm-up, so that drifts of the machine hit
 both alike. It prints the medians, the measured speed-up, the FLOP ratio (the limit a
@@ -35,9 +37,10 @@ from mmagic.registry import MODELS
 
 from reko_mm.apis import generator_complexity, teacher_and_student_generators
 from reko_mm.deployment import RUNTIMES, TOLERANCE, runtime_available, split_narrow_convs
+from reko_mm.deployment.export import load_student
 from reko_mm.deployment.latency import compare_latency
 from reko_mm.deployment.profiling import network_profiles
-from reko_mm.utils import load_config
+from reko_mm.utils import CheckpointMismatchError, load_config
 
 GRAPHS = ('plain', 'split-narrow')
 
@@ -45,6 +48,8 @@ GRAPHS = ('plain', 'split-narrow')
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='a distillation config (it names student and teacher)')
+    parser.add_argument('--checkpoint', help="the student's weights (a training checkpoint or a "
+                        'published student; default: random)')
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256], metavar=('H', 'W'))
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--warmup', type=int, default=3)
@@ -74,6 +79,13 @@ def main():
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     torch.manual_seed(0)
     nets = {name: MODELS.build(gens[name]).eval() for name in ('teacher', 'student')}
+    if args.checkpoint:
+        try:
+            model = load_student(cfg, args.checkpoint, args.config)
+        except (CheckpointMismatchError, FileNotFoundError) as err:
+            sys.exit(f'error: {err}')
+        nets['student'] = model.generators[model._default_domain].eval()
+        print(f'student weights: {args.checkpoint} (loaded strictly)')
     x = torch.rand(args.batch, gens['student'].get('in_channels', 3), *args.shape) * 2 - 1
     flops = {name: generator_complexity(gens[name], args.shape)[1] for name in nets}
     flop_ratio = flops['teacher'] / flops['student']

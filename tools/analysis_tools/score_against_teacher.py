@@ -3,7 +3,8 @@
     python tools/analysis_tools/score_against_teacher.py \
         configs/reko/vintagify/vintagify_7x_nokd_fast.py work_dirs/x/iter_5000.pth \
         --teacher-ckpt checkpoints/vintagify_vintage.pth --photos data/photos/test \
-        [--sizes 256 512] [--num 200] [--json scores.json] [--cfg-options ...]
+        [--sizes 256 512] [--num 200] [--json scores.json] [--grid side_by_side.jpg]
+        [--cfg-options ...]
 
 Per size: PSNR / SSIM / KID of the student's images to the teacher's, and of the unchanged photo
 (the bar to pass); and the teacher against itself across the sizes. What it does:
@@ -24,13 +25,16 @@ def main():
     parser.add_argument('--teacher-ckpt', required=True)
     parser.add_argument('--photos', required=True, help='a folder of held-out photos')
     parser.add_argument('--sizes', type=int, nargs='+', default=[256, 512])
-    parser.add_argument('--num', type=int, default=200)
+    parser.add_argument('--num', type=int, default=200,
+                        help='how many photos, spread evenly over the sorted folder')
     parser.add_argument('--json', help='also write the scores to this JSON file')
+    parser.add_argument('--grid', help='also write photo | teacher | student of 6 of the photos, '
+                        'at the smallest size, to this image file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     out = scores_against_teacher(args.config, args.checkpoint, args.teacher_ckpt, args.photos,
                                  args.sizes, args.num, args.cfg_options,
-                                 log=lambda line: print(line, flush=True))
+                                 log=lambda line: print(line, flush=True), grid=args.grid)
     print('| size | images | student PSNR | SSIM | KID | unchanged photo PSNR | SSIM | KID |')
     print('|---|---|---|---|---|---|---|---|')
     for size in args.sizes:
