@@ -38,6 +38,8 @@ def main():
         info['teacher_sha256'] = file_sha256(args.teacher_ckpt)
     stem = args.out[:-4] if args.out.endswith('.pth') else args.out
     tmp = stem + '.partial.pth'
+    if osp.exists(tmp):
+        os.remove(tmp)  # what an interrupted run of this tool left
     try:
         out = publish_student(args.src, tmp, fp16=not args.fp32, **info)
     except (OSError, ValueError) as err:
