@@ -2,6 +2,7 @@
 what one process scores (5 test images, so the ranks get unequal shares)."""
 import json
 import os
+import os.path as osp
 import re
 import subprocess
 import sys
@@ -155,6 +156,15 @@ def test_a_published_student_scores_what_its_training_checkpoint_scores(
                  eval_opts(synthetic_unpaired, m) + ['model.teacher.ckpt=/nonexistent/t.pth'])
         scores.append(json.load(open(m)))
     assert scores[0] == scores[1] and set(KEYS) <= scores[0].keys()
+    # export takes it too, and its plain checkpoint is the published generators again (no
+    # discriminators that were never trained), which reloads strictly
+    run_tool(['tools/deployment/export_student.py', REKO, published, '--out-dir',
+              str(tmp_path / 'export'), '--formats', 'pth', '--num-images', '1',
+              '--cfg-options', f'test_dataloader.dataset.data_root={synthetic_unpaired}'])
+    plain = torch.load(tmp_path / 'export' / f'{osp.splitext(osp.basename(REKO))[0]}.pth',
+                       weights_only=True)
+    assert plain['state_dict'].keys() == state['state_dict'].keys()
+    assert all(torch.equal(plain['state_dict'][k], v) for k, v in state['state_dict'].items())
     # the latency benchmark takes it too, and refuses a checkpoint of another model
     lat = ['tools/analysis_tools/benchmark_latency.py', REKO, '--shape', '64', '64', '--warmup',
            '1', '--repeats', '1', '--threads', '1', '--runtimes', 'pytorch', '--checkpoint']

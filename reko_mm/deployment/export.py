@@ -58,12 +58,16 @@ def save_plain_checkpoint(model: nn.Module, cfg, src_checkpoint: str, out: str) 
     """
     if osp.abspath(out) == osp.abspath(src_checkpoint):
         raise ValueError(f'refusing to overwrite the source checkpoint {src_checkpoint}')
+    from ..utils import is_generators_only
     from ..utils.safe_load import safe_torch_load
     src = safe_torch_load(src_checkpoint)
     meta = dict(src.get('meta', {})) if isinstance(src, dict) else {}
     meta['cfg'] = student_config(cfg).pretty_text
     meta['reko_mm'] = dict(exported_from=osp.abspath(src_checkpoint))
-    torch.save(dict(meta=meta, state_dict=model.state_dict()), out)
+    state = model.state_dict()
+    if is_generators_only(src):  # a published student: its discriminators were never loaded
+        state = {k: v for k, v in state.items() if not k.startswith('discriminators.')}
+    torch.save(dict(meta=meta, state_dict=state), out)
     return out
 
 
