@@ -146,6 +146,15 @@ def run(work_dir: str = 'work_dirs/demo', steps: int = 300, precision: str = 'bf
     return summary
 
 
+def identity_scores(run_: dict, teacher_ckpt: str) -> dict:
+    """PSNR / SSIM of the held-out photos themselves against the teacher's translations of them
+    (``run_``: a run's ``cfg`` and ``ckpt``, whose config names the teacher)."""
+    import torch
+    model, x = _test_batch(run_['cfg'], run_['ckpt'])
+    with torch.no_grad():
+        return _scores(x, model.teacher.translate(DOMAIN, x, exact=True))
+
+
 def _scores(fake, teacher) -> dict:
     """PSNR / SSIM of ``fake`` against the teacher's translations (both in [-1, 1], 8-bit
     rounded as the test metric reads them)."""
