@@ -47,11 +47,11 @@ def write_photos(work: str, train=TRAIN_PHOTOS, test=TEST_PHOTOS) -> str:
 
 def short_run_config(work_dir: str, photos: str, teacher: str, steps: int,
                      precision: str) -> str:
-    """The short run's whole config, written to ``<work_dir>/short/config.py``: ``SHORT`` (the
-    released student's recipe) on the demo's photos and teacher, ``steps`` steps with the rate
-    constant for the first half and then linearly to 0, bf16 autocast where ``precision`` says
-    so. The released student is scored and exported through it too (same student, same photos,
-    same metric)."""
+    """The short run's whole config, written to ``<work_dir>/short/`` under ``SHORT``'s name:
+    ``SHORT`` (the released student's recipe) on the demo's photos and teacher, ``steps``
+    steps with the rate constant for the first half and then linearly to 0, bf16 autocast where
+    ``precision`` says so. The released student is scored and exported through it too (same
+    student, same photos, same metric)."""
     from .engine import enable_amp
     from .utils.config import load_config
     cfg = load_config(config_path(SHORT))
@@ -90,7 +90,8 @@ def run(work_dir: str = 'work_dirs/demo', steps: int = 300, precision: str = 'bf
     teacher = import_teacher(work_dir, log=lambda s: log('   ' + s))
     photos = write_photos(work_dir)
     cfg_path = short_run_config(work_dir, photos, teacher, steps, precision)
-    size = load_config(cfg_path).size
+    cfg = load_config(cfg_path)
+    size = cfg.size
 
     release = released_student(RELEASED)
     stages.start('released', f'score the released 7x student ({RELEASED}, '
@@ -117,7 +118,6 @@ def run(work_dir: str = 'work_dirs/demo', steps: int = 300, precision: str = 'bf
     stages.start('short', f'distil the teacher into a new 7x student with the same recipe, '
                           f'briefly: {steps} steps of 4 of the {len(TRAIN_PHOTOS)} training '
                           f'photos at {size}x{size} ({precision})')
-    cfg = load_config(cfg_path)
     info = build_teacher_translations(cfg, log=lambda s: None)
     log(f"   the teacher's translations of the training photos: {info['built']} built, "
         f"{info['kept']} kept ({cfg.train_dataloader.dataset.data_root})")
