@@ -13,5 +13,8 @@ setup(
     # pins in requirements/; mmcv full has to be compiled for the local torch, which pip's resolver
     # cannot do from here.
     install_requires=['numpy<2', 'opencv-python<4.11', 'mmengine>=0.10,<0.11'],
+    # tools/compress.py's command; it reads the shipped configs, so it runs from an editable
+    # install of a checkout (tools/setup_env.sh installs reko-mm so)
+    entry_points={'console_scripts': ['reko-compress = reko_mm.compress.cli:main']},
     license='Apache-2.0',
 )

@@ -78,6 +78,7 @@ def run(work_dir: str = 'work_dirs/demo', steps: int = 300, precision: str = 'bf
     from .apis import released_student
     from .datasets.teacher_translations import build_teacher_translations
     from .deployment import export_student
+    from .deployment.latency import speed_up
     from .utils.config import load_config
     # what the demo builds in this process logs only warnings: its stages say what happens
     MMLogger.get_instance('reko_mm_demo', log_level='WARNING')
@@ -180,28 +181,6 @@ def _test_batch(cfg_path: str, ckpt: str):
     model = MODELS.build(cfg.model)
     load_state_strict(model, ckpt, cfg_path)
     return model.eval(), real_inputs(cfg, model, 'photo', len(TEST_PHOTOS))
-
-
-def speed_up(nets: dict, size: int) -> dict:
-    """``{'teacher': net, 'student': net}`` in the fastest exact CPU runtime here (OpenVINO
-    where installed), 2 threads, on the split-narrow graph."""
-    import tempfile
-
-    import torch
-
-    from .deployment import TOLERANCE, runtime_available, split_narrow_convs
-    from .deployment.latency import compare_latency
-    runtime = 'openvino' if runtime_available('openvino') is None else 'pytorch'
-    graphs = {'split-narrow': {n: split_narrow_convs(m)[0] for n, m in nets.items()}}
-    x = torch.rand(1, 3, size, size) * 2 - 1
-    with torch.no_grad(), tempfile.TemporaryDirectory() as tmp:
-        rows, _, _ = compare_latency(graphs, x, [runtime], [2], 3, 10, TOLERANCE,
-                                     nets['student'](x).numpy(), tmp, log=lambda r: None)
-    r = rows[0]
-    return dict(runtime=runtime, teacher_ms=r['teacher_ms'], student_ms=r['student_ms'],
-                speedup=r['speedup'])
-
-
 
 
 def verdict(s: dict) -> str:

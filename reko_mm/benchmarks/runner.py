@@ -33,23 +33,47 @@ def val_curve(work_dir: str) -> List[tuple]:
     return curve
 
 
-_TRAIN_ITER = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\].*?eta: (\S+)')
+_TRAIN_ITER = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\].*?eta: (\S+)(?:.*? time: ([\d.]+))?')
+_VAL_PSNR = re.compile(r'Iter\(val\) \[\s*(\d+)/\1\].*?(\S+/psnr\S*): ([\d.]+)')
+
+
+def _log_tail(log_path: str, size: int = 65536) -> str:
+    try:
+        with open(log_path, 'rb') as f:
+            f.seek(max(0, os.path.getsize(log_path) - size))
+            return f.read().decode('utf-8', 'replace')
+    except OSError:
+        return ''
 
 
 def train_progress(log_path: str) -> str:
     """``'iteration N/M, eta H:MM:SS'`` from the last training line of an mmengine log, or
     ``''`` before the first one (and in a test log)."""
-    try:
-        with open(log_path, 'rb') as f:
-            f.seek(max(0, os.path.getsize(log_path) - 8192))
-            tail = f.read().decode('utf-8', 'replace')
-    except OSError:
+    found = _TRAIN_ITER.findall(_log_tail(log_path, 8192))
+    if not found:
         return ''
+    n, m, eta, _ = found[-1]
+    return f'iteration {n}/{m}, eta {eta}'
+
+
+def progress_bar(log_path: str, batch: int, width: int = 20) -> str:
+    """A progress bar of a training run from its mmengine log: ``'[#####...] 1200/6000
+    iterations, 4.7 images/s, ETA 0:17:00, last validation teacher/psnr 25.70'`` (``''`` before
+    its first training line)."""
+    tail = _log_tail(log_path)
     found = _TRAIN_ITER.findall(tail)
     if not found:
         return ''
-    n, m, eta = found[-1]
-    return f'iteration {n}/{m}, eta {eta}'
+    n, m, eta, step_s = found[-1]
+    done = int(width * int(n) / max(int(m), 1))
+    line = f"[{'#' * done}{'.' * (width - done)}] {n}/{m} iterations"
+    if step_s:
+        line += f', {batch / float(step_s):.1f} images/s'
+    line += f', ETA {eta}'
+    val = _VAL_PSNR.findall(tail)
+    if val:
+        line += f', last validation {val[-1][1]} {float(val[-1][2]):.2f}'
+    return line
 
 
 def time_left(durations: Sequence[float], running: Sequence[float], pending: int,
@@ -91,12 +115,16 @@ class RunQueue:
         log (callable): where progress lines go.
         progress_every (float, optional): while a run trains, log its iteration and ETA every
             so many seconds (default: only when it starts and ends).
+        progress (callable): the progress text of a run from its log's path (default:
+            :func:`train_progress`).
     """
 
     def __init__(self, dry_run: bool = False, jobs: int = 1, threads: int = 1,
                  log: Callable[[str], None] = lambda s: print(s, flush=True),
-                 progress_every: Optional[float] = None):
+                 progress_every: Optional[float] = None,
+                 progress: Callable[[str], str] = train_progress):
         self.dry_run = dry_run
+        self.progress = progress
         self.progress_every = progress_every
         self.jobs = jobs
         self.threads = threads
@@ -158,7 +186,7 @@ class RunQueue:
                     proc.wait(timeout=self.progress_every)
                     return
                 except subprocess.TimeoutExpired:
-                    where = train_progress(log_path)
+                    where = self.progress(log_path)
                     self.log(f'  {osp.basename(osp.dirname(log_path))}: running for '
                              f'{time.time() - t0:.0f} s' + (f', {where}' if where else ''))
         except BaseException:

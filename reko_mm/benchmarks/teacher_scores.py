@@ -77,7 +77,8 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
     teacher = FrozenTeacher(teacher_ckpt, [domain], meta['generator_cfg'], state=state).eval()
     files = sorted(f for f in glob.glob(osp.join(photos, '*'))
                    if f.lower().endswith(IMAGE_SUFFIXES))
-    files = [files[i * len(files) // num] for i in range(min(num, len(files)))]
+    count = min(num, len(files))
+    files = [files[i * len(files) // count] for i in range(count)]
     if not files:
         raise FileNotFoundError(f'no photos in {photos}')
     inception = load_inception()

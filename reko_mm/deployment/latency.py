@@ -241,3 +241,20 @@ def write_fastest(candidates: Dict[Tuple[str, str], Tuple[Dict[tuple, Tuple[str,
         json.dump(deploy, f, indent=1)
     log(f'what to run and how fast it was: {path}')
     return report
+
+
+def speed_up(nets: dict, size: int) -> dict:
+    """``{'teacher': net, 'student': net}`` in the fastest exact CPU runtime here (OpenVINO
+    where installed), 2 threads, on the split-narrow graph."""
+    import tempfile
+
+    from . import TOLERANCE, runtime_available, split_narrow_convs
+    runtime = 'openvino' if runtime_available('openvino') is None else 'pytorch'
+    graphs = {'split-narrow': {n: split_narrow_convs(m)[0] for n, m in nets.items()}}
+    x = torch.rand(1, 3, size, size) * 2 - 1
+    with torch.no_grad(), tempfile.TemporaryDirectory() as tmp:
+        rows, _, _ = compare_latency(graphs, x, [runtime], [2], 3, 10, TOLERANCE,
+                                     nets['student'](x).numpy(), tmp, log=lambda r: None)
+    r = rows[0]
+    return dict(runtime=runtime, teacher_ms=r['teacher_ms'], student_ms=r['student_ms'],
+                speedup=r['speedup'])

@@ -99,28 +99,35 @@ def _pipeline_side(pipeline) -> Optional[int]:
     return side
 
 
+def unet_side_problem(gen: dict, side: int, where: str, source: str) -> Optional[str]:
+    """Why the generator config ``gen`` (``where``: its name in messages) cannot take
+    ``side`` x ``side`` images (from ``source``), or None: a UNet of ``num_down`` levels needs
+    sides that are multiples of ``2**num_down`` (otherwise it fails inside a convolution)."""
+    if gen.get('type') != 'UnetGenerator':
+        return None
+    num_down = int(gen.get('num_down', UNET_NUM_DOWN))
+    need = 2**num_down
+    if side % need == 0:
+        return None
+    fit = max(n for n in range(1, 13) if side % 2**n == 0) if side % 2 == 0 else 0
+    return (f'{where} is a UnetGenerator with num_down={num_down}: it needs image sides that '
+            f'are multiples of {need}, but {source} gives {side}x{side} images. Crop to a '
+            f'multiple of {need} (e.g. {need}), or use a generator of num_down <= {fit}' +
+            (' (and a teacher trained so)' if 'teacher' in where else '') + '.')
+
+
 def check_input_sizes(cfg, generators: Dict[str, dict], keys=LOADER_KEYS) -> None:
     """Raise ``ValueError`` when a UNet of ``generators`` (``{'model.generator': cfg, ...}``, as
-    :func:`reko_mm.apis.generators_of` resolves them) cannot take the
-    images the config's pipelines crop: a UNet of ``num_down`` levels needs sides that are
-    multiples of ``2**num_down`` (otherwise it fails inside a convolution at the first step)."""
+    :func:`reko_mm.apis.generators_of` resolves them) cannot take the images the config's
+    pipelines crop (:func:`unet_side_problem`)."""
     for key, ds in _dataset_cfgs(cfg, keys):
         side = _pipeline_side(ds.get('pipeline'))
         if not side:
             continue
         for where, gen in generators.items():
-            if gen.get('type') != 'UnetGenerator':
-                continue
-            num_down = int(gen.get('num_down', UNET_NUM_DOWN))
-            need = 2**num_down
-            if side % need:
-                fit = max(n for n in range(1, 13) if side % 2**n == 0) if side % 2 == 0 else 0
-                raise ValueError(
-                    f'{where} is a UnetGenerator with num_down={num_down}: it '
-                    f'needs image sides that are multiples of {need}, but {key} gives '
-                    f'{side}x{side} images. Crop to a multiple of {need} (e.g. {need}), or use a '
-                    f'generator of num_down <= {fit}' + (' (and a teacher trained so)'
-                                                          if 'teacher' in where else '') + '.')
+            problem = unet_side_problem(gen, side, where, key)
+            if problem:
+                raise ValueError(problem)
 
 
 # the datasets that leave out the unreadable files (reko_mm/datasets/excluding.py)

@@ -1,0 +1,240 @@
+"""What ``tools/compress.py`` decides before it trains: the student's width, the run's config
+(an MMagic config that inherits a shipped recipe and states its overrides), and the record that
+tells a rerun of the same command (resumed) from another run in the same work dir (refused)."""
+import copy
+import json
+import math
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+from ..benchmarks.arms import CONFIGS, distillation
+from ..utils.config import load_config
+
+# the shipped recipes the run's config inherits: the fast teacher-target recipe (the teacher's
+# translations cached; the released students' recipe), and for a distillation method the same
+# student on the uncached teacher-target config (its terms read the teacher's features at
+# every step) with the fast recipe's schedule, initialisation and batch restated
+FAST = 'vintagify/vintagify_7x_nokd_fast.py'
+UNCACHED = 'vintagify/vintagify_7x_nokd.py'
+# the recipe's domain names: its input images are 'photo', the teacher's output 'vintage'
+SOURCE, TARGET = 'photo', 'vintage'
+RATIOS = {'4x': 4, '7x': 7, '16x': 16}
+ARCH_OF = {'ResnetGenerator': 'resnet', 'UnetGenerator': 'unet'}
+# what the fast recipe sets beyond its uncached base, restated for a distillation method
+FAST_KEYS = ('model.student_init', 'train_dataloader.batch_size', 'optim_wrapper',
+             'param_scheduler')
+RECORD = 'compress.json'
+# the arguments that make a run: the same ones resume it, others are another run
+RUN_ARGS = ('generator_sha256', 'data', 'layout', 'direction', 'holdout', 'ratio', 'width',
+            'method', 'size', 'iters', 'minutes', 'precision', 'seed')
+
+
+class CompressError(ValueError):
+    """A compression ``tools/compress.py`` refuses before it trains, with the fix."""
+
+
+def student_width(teacher_cfg: dict, ratio: Optional[str] = None,
+                  width: Optional[int] = None) -> int:
+    """The student's ``base_channels``: ``width``, or the teacher's divided by the square root
+    of ``ratio`` (parameters scale with the square of the width: 64 -> 24 for 7x, 16 for 16x,
+    32 for 4x), rounded."""
+    if teacher_cfg.get('type') not in ARCH_OF:
+        raise CompressError(f"the teacher is a {teacher_cfg.get('type')}; tools/compress.py "
+                            f'narrows {sorted(ARCH_OF)}')
+    full = int(teacher_cfg.get('base_channels', 64))
+    if width is None:
+        if ratio not in RATIOS:
+            raise CompressError(f'--ratio must be one of {sorted(RATIOS)}, got {ratio!r} (or '
+                                'give --width N)')
+        width = max(1, round(full / math.sqrt(RATIOS[ratio])))
+    if not 1 <= width <= full:
+        raise CompressError(f'--width {width}: a student is narrower than its teacher, whose '
+                            f'width (base_channels) is {full}; choose 1 to {full}.')
+    return width
+
+
+def _base_path(base: str, config_path: str) -> str:
+    """The shipped ``base`` as the run's config names it: relative to the config's folder when
+    both are in this checkout (the checkout can move), else absolute."""
+    root = osp.dirname(osp.dirname(CONFIGS))
+    config_path = osp.abspath(config_path)
+    if osp.commonpath([root, config_path]) == root:
+        return osp.relpath(base, osp.dirname(config_path))
+    return base
+
+
+def run_overrides(teacher_cfg: dict, teacher_ckpt: str, width: int, method: str, photos: str,
+                  cache: str, size: int, iters: int, precision: str, seed: int) -> Dict:
+    """``{key: value}`` of everything the run's config changes in its base (dotted keys, in
+    the order they are written)."""
+    from ..engine import enable_amp
+    arch = ARCH_OF[teacher_cfg['type']]
+    generator = dict(teacher_cfg, base_channels=width)
+    o = {'model.generator': dict(generator, _delete_=True),
+         'model.teacher.generator': dict(teacher_cfg, _delete_=True),
+         'model.teacher.ckpt': teacher_ckpt}
+    fast = load_config(osp.join(CONFIGS, FAST))
+    test_pipeline = _resized(fast.test_pipeline, size)
+    if method == 'none':
+        o.update({'train_dataloader.dataset.data_root': cache,
+                  'train_dataloader.dataset.photo_root': photos,
+                  'train_dataloader.dataset.teacher_ckpt': teacher_ckpt,
+                  'train_dataloader.dataset.size': size,
+                  'train_dataloader.dataset.pipeline': _resized(fast.train_pipeline, size)})
+        base = fast
+    else:
+        distill, optim = distillation(method, arch, probe_size=size)
+        base = load_config(osp.join(CONFIGS, UNCACHED))
+        for key in FAST_KEYS:
+            o[key] = _get(fast, key)
+        if optim:  # a method's learnable parts train with the student, at the recipe's rate
+            o['optim_wrapper'] = dict(o['optim_wrapper'], **optim)
+        o.update({'model.distill': dict(distill, _delete_=True),
+                  'train_dataloader.dataset.data_root': photos,
+                  'train_dataloader.dataset.pipeline': _resized(base.train_pipeline, size)})
+    norm = teacher_cfg.get('norm_cfg') or {}
+    if norm.get('type') == 'IN' and not norm.get('affine'):
+        # no scale to rank channels by (student_init's norm_scale would fall back to filter
+        # norms, which the norm divides out): say what it is, a random choice
+        o['model.student_init'] = dict(rule='random', seed=0)
+    o.update({'val_dataloader.dataset.data_root': photos,
+              'val_dataloader.dataset.pipeline': test_pipeline,
+              'test_dataloader.dataset.data_root': photos,
+              'test_dataloader.dataset.pipeline': test_pipeline})
+    interval = max(1, iters // 5)
+    o.update({'train_cfg': dict(max_iters=iters, val_interval=interval),
+              'param_scheduler.begin': iters // 2, 'param_scheduler.end': iters,
+              'default_hooks.checkpoint': dict(interval=interval, max_keep_ckpts=2),
+              'default_hooks.logger.interval': max(1, min(50, iters // 20)),
+              'randomness': dict(seed=seed)})
+    if precision == 'bf16':  # as tools/train.py --amp: autocast, float32 master weights
+        amp = dict(optim_wrapper=copy.deepcopy(o.get('optim_wrapper') or
+                                               _get(base, 'optim_wrapper')))
+        enable_amp(amp)
+        o['optim_wrapper'] = amp['optim_wrapper']
+    # what the base has already (the recipe's 256x256 pipelines) is not restated
+    return {k: v for k, v in o.items() if not _same(_get_or_none(base, k), v)}
+
+
+def _get_or_none(cfg, key: str):
+    try:
+        return _get(cfg, key)
+    except (KeyError, TypeError):
+        return None
+
+
+def _same(got, want) -> bool:
+    """Whether ``got`` (read from a config) is what ``want`` (an override) asks for."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        delete = want.get('_delete_', False)
+        want = {k: v for k, v in want.items() if k != '_delete_'}
+        if delete:
+            return _plain(dict(got)) == _plain(want)
+        return all(k in got and _same(got[k], v) for k, v in want.items())
+    return _plain(got) == _plain(want)
+
+
+def _get(cfg, key: str):
+    value = cfg
+    for part in key.split('.'):
+        value = value[part]
+    return value.to_dict() if hasattr(value, 'to_dict') else value
+
+
+def _resized(pipeline, size: int) -> List[dict]:
+    """A copy of ``pipeline`` with its resize and crop sizes set to ``size``."""
+    out = []
+    for t in pipeline:
+        t = dict(t.to_dict() if hasattr(t, 'to_dict') else t)
+        if t['type'] == 'Resize':
+            t['scale'] = (size, -1)
+        if 'crop_size' in t:
+            t['crop_size'] = (size, size)
+        out.append(t)
+    return out
+
+
+def _nest(flat: Dict) -> Dict:
+    """Dotted keys to nested dicts (mmengine merges a child config's dicts into its base's)."""
+    out: Dict = {}
+    for key, value in flat.items():
+        *parents, last = key.split('.')
+        node = out
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return out
+
+
+def config_text(overrides: Dict, method: str, work_dir: str, config_path: str,
+                header: List[str]) -> str:
+    """The run's config: ``_base_`` (the shipped recipe, relative to the config's folder) and
+    one top-level assignment per overridden key, with a header saying how to train it again."""
+    base = FAST if method == 'none' else UNCACHED
+    lines = [f'# {h}' if h else '#' for h in header]
+    lines += ['#', '# Train it again (or after editing it) with MMagic\'s runner:',
+              f'#   python tools/train.py {config_path} --work-dir {work_dir} --resume', '',
+              f"_base_ = '{_base_path(osp.join(CONFIGS, base), config_path)}'", '']
+    from mmengine.config import Config
+    return '\n'.join(lines) + '\n' + Config(_nest(overrides)).pretty_text
+
+
+def write_run_config(path: str, text: str, overrides: Dict) -> str:
+    """Write the config and read it back through mmengine: every override must resolve to the
+    value meant (a base that changed under it would otherwise train something else)."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    if not osp.exists(path) or open(path).read() != text:
+        tmp = path + '.part.py'
+        with open(tmp, 'w') as f:
+            f.write(text)
+        os.replace(tmp, path)
+    cfg = load_config(path)
+    for key, want in overrides.items():
+        got = _get_or_none(cfg, key)
+        if not _same(got, want):
+            raise CompressError(f'{path}: {key} reads {got!r}, not {want!r}; the recipe it '
+                                f'inherits ({FAST}) may have changed. Please report this.')
+    return path
+
+
+def _plain(value):
+    """Tuples as lists, recursively (the config file's text keeps neither kind apart)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def check_record(work_dir: str, args: Dict) -> str:
+    """``'new'`` for an empty work dir; ``'same'`` when it holds a compression of the same
+    ``args`` (resumed, or reused when finished); ``'restart'`` when it holds one of other
+    arguments that never reached training (its teacher, data and config are made again).
+    Refuses a work dir that holds a trained compression of other arguments, or files that are
+    not a compression's."""
+    import glob
+    path = osp.join(work_dir, RECORD)
+    if osp.exists(path):
+        with open(path) as f:
+            before = json.load(f)
+        changed = [k for k in RUN_ARGS if before.get(k) != args.get(k)]
+        if not changed:
+            return 'same'
+        if not glob.glob(osp.join(work_dir, 'train', '*.pth')):
+            return 'restart'
+        diffs = '; '.join(f'{k}: {before.get(k)!r} then, {args.get(k)!r} now' for k in changed)
+        raise CompressError(
+            f'{work_dir} holds another compression ({diffs}). Rerun with the same arguments to '
+            'resume it, or give another --work-dir (or delete this one).')
+    if osp.isdir(work_dir) and os.listdir(work_dir):
+        raise CompressError(f'{work_dir} exists and holds files of something else '
+                            f'({sorted(os.listdir(work_dir))[:5]}); give an empty or new '
+                            '--work-dir. Nothing was changed in it.')
+    return 'new'
+
+
+def write_record(work_dir: str, args: Dict) -> None:
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, RECORD), 'w') as f:
+        json.dump({k: args.get(k) for k in RUN_ARGS}, f, indent=1)
