@@ -90,7 +90,8 @@ def logged():
 # The files that take longest, longest first: under pytest-xdist (`make test`, which turns off
 # xdist's reordering by test count) a worker that starts one of these last would leave the
 # other idle at the end. Everything else keeps its order after them.
-SLOW_FIRST = ['test_quick_start.py', 'test_gpu_check.py', 'test_compress.py', 'test_results_tool.py',
+SLOW_FIRST = ['test_quick_start.py', 'test_gpu_check.py', 'test_compress.py',
+              'test_results_tool.py',
               'test_attention_regions.py', 'test_distributed.py', 'test_reko_train.py',
               'test_test_tool.py',
               'test_deployment.py', 'test_methods.py', 'test_kd_benchmark.py',
