@@ -190,6 +190,22 @@ def test_student_width_follows_the_parameter_ratio():
         student_width(resnet, '3x')
 
 
+def test_images_every_step_reads(tmp_path):
+    """An upper-case suffix is linked under a lower-case one, a TIFF written as PNG: the
+    validation loader, the cache and the scoring all read what the data step accepted."""
+    src = write_images(tmp_path / 'mixed', 4)
+    os.rename(osp.join(src, 'img_000.png'), osp.join(src, 'img_000.PNG'))
+    tif = cv2.imread(osp.join(src, 'img_001.png'))
+    cv2.imwrite(osp.join(src, 'img_001.tif'), tif)
+    os.remove(osp.join(src, 'img_001.png'))
+    info = prepare_data(src, str(tmp_path / 'out'), holdout=2, log=lambda s: None)
+    names = sorted(os.listdir(tmp_path / 'out' / 'train') + os.listdir(tmp_path / 'out' / 'test'))
+    assert names == ['img_000.png', 'img_001.png', 'img_002.png', 'img_003.png']
+    assert (info['train'], info['test']) == (2, 2)
+    written = cv2.imread(str(next((tmp_path / 'out').rglob('img_001.png'))))
+    assert np.array_equal(written, tif)
+
+
 def test_minutes_become_the_iterations_that_fit():
     assert iters_in(10, 0.5) == int((600 * 0.9 - 20) / 0.5)
     assert iters_in(0.1, 5.0) == 2  # at least 2
@@ -221,8 +237,13 @@ def test_layouts_paired_unpaired_and_folders(tmp_path):
     # a test folder of one image cannot be scored
     write_images(tmp_path / 'one' / 'train', 4)
     write_images(tmp_path / 'one' / 'test', 1)
-    with pytest.raises(CompressDataError, match='test folder holds 1 image'):
+    with pytest.raises(CompressDataError, match=r'one/test holds 1 image'):
         prepare_data(str(tmp_path / 'one'), str(tmp_path / 'o4'), log=lambda s: None)
+    # CycleGAN's B side only, read A to B: the folder it lacks and the direction that fits
+    write_images(tmp_path / 'bonly' / 'trainB', 4)
+    with pytest.raises(CompressDataError, match=r'bonly/trainA \(it has trainB/: --direction '
+                                                'BtoA\)'):
+        prepare_data(str(tmp_path / 'bonly'), str(tmp_path / 'o5'), log=lambda s: None)
     assert split_evenly(list('abcdefghij'), 3) == (list('bcefhij'), list('adg'))
 
 

@@ -37,6 +37,18 @@ STEP_CONFIGS = {'baseline': 'vintagify/vintagify_7x_nokd.py', 'reko': 'vintagify
 INIT = dict(rule='norm_scale')
 
 
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``; elsewhere what ``platform`` says)."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment() -> dict:
     """What the check ran on."""
     import importlib.metadata as md
@@ -56,7 +68,7 @@ def environment() -> dict:
     return dict(python=platform.python_version(), torch=torch.__version__,
                 cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version() if cuda else None,
                 gpu=torch.cuda.get_device_name(0) if cuda else None,
-                cpu=platform.processor() or platform.machine(), cpu_count=os.cpu_count(),
+                cpu=cpu_name(), cpu_count=os.cpu_count(),
                 mmcv_ops='stand-in (mmcv-lite)' if getattr(
                     mmcv._ext, '__reko_stand_in__', False) else 'compiled', packages=versions)
 

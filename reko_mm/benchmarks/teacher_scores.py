@@ -15,7 +15,7 @@ import glob
 import os.path as osp
 import statistics
 import time
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -32,6 +32,12 @@ def square(img: np.ndarray, side: int) -> np.ndarray:
                      interpolation=cv2.INTER_CUBIC)
     y, x = (img.shape[0] - side) // 2, (img.shape[1] - side) // 2
     return img[y:y + side, x:x + side]
+
+
+def spread(n: int, k: int) -> List[int]:
+    """``min(k, n)`` indices spread evenly over ``range(n)``, the first one 0."""
+    k = min(k, n)
+    return [i * n // k for i in range(k)]
 
 
 def psnr8(a: np.ndarray, b: np.ndarray) -> float:
@@ -77,8 +83,7 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
     teacher = FrozenTeacher(teacher_ckpt, [domain], meta['generator_cfg'], state=state).eval()
     files = sorted(f for f in glob.glob(osp.join(photos, '*'))
                    if f.lower().endswith(IMAGE_SUFFIXES))
-    count = min(num, len(files))
-    files = [files[i * len(files) // count] for i in range(count)]
+    files = [files[i] for i in spread(len(files), num)]
     if not files:
         raise FileNotFoundError(f'no photos in {photos}')
     inception = load_inception()
@@ -117,8 +122,7 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
                 f'{done / (i + 1) * (len(files) - i - 1):.0f} s left')
     if grid:
         small = images[min(sizes)]
-        picks = [i * len(files) // min(grid_rows, len(files))
-                 for i in range(min(grid_rows, len(files)))]
+        picks = spread(len(files), grid_rows)
         cv2.imwrite(grid, np.concatenate([np.concatenate(
             [small[k][i] for k in ('photo', 'teacher', 'student')], axis=1) for i in picks]))
     out = {}

@@ -41,7 +41,8 @@ def parser() -> argparse.ArgumentParser:
     budget.add_argument('--iters', type=int, help='training iterations of 4 images (default '
                         '6000, the released students\' schedule)')
     budget.add_argument('--minutes', type=float, help='train for as many iterations as fit in '
-                        'this many minutes (a step is timed first)')
+                        'this many minutes (a step is timed\nfirst; scoring and export come on '
+                        'top)')
     p.add_argument('--size', type=int, default=256, help='training and test image size')
     p.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp32'],
                    help='auto: bf16 autocast where the CPU has bf16 units, else fp32')
@@ -61,6 +62,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> None:
     from ..benchmarks import BenchmarkError
     from ..converters import GeneratorImportError
+    from ..datasets.teacher_translations import StaleCacheError
     from ..utils.data_check import DataCheckError
     from . import CompressDataError, CompressError, compress
     import warnings
@@ -75,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                  args.direction, args.holdout, args.seed, args.key, args.source_channel_order,
                  args.threads, argv=argv)
     except (CompressError, CompressDataError, GeneratorImportError, DataCheckError,
-            BenchmarkError, FileExistsError, FileNotFoundError) as err:
+            StaleCacheError, BenchmarkError, OSError) as err:
         sys.exit(f'error: {err}')
     except KeyboardInterrupt:
         sys.exit('interrupted: the run is left as it was; rerun the same command to resume it')

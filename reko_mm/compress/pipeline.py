@@ -26,9 +26,12 @@ import time
 from typing import Optional
 
 from .data import prepare_data
-from .plan import (RATIOS, SOURCE, TARGET, CompressError, check_record, config_text,
-                   run_overrides, student_width, write_record, write_run_config)
+from .plan import (RATIOS, SOURCE, TARGET, CompressError, check_record, config_text, read_json,
+                   run_overrides, student_width, write_json, write_record, write_run_config)
 
+from ..benchmarks.arms import ROOT  # noqa: E402
+
+TRAIN_TOOL = osp.join(ROOT, 'tools', 'train.py')
 RELEASE_ITERS = 6000  # the released students' schedule (configs/reko/vintagify/README.md)
 BATCH = 4
 
@@ -75,6 +78,7 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
     from ..benchmarks.runner import RunQueue, progress_bar
     from ..converters import import_generator
     from ..utils.checkpoint import file_sha256
+    from ..benchmarks.gpu_check import cpu_name
     from ..utils.progress import Stages
     from .report import write_report
 
@@ -102,12 +106,13 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
     work_dir = osp.abspath(work_dir or default_work_dir(generator, ratio, width, method))
     threads = threads or min(os.cpu_count() or 1, 16)
     args = dict(generator=osp.abspath(generator), generator_sha256=file_sha256(generator),
+                key=key, source_channel_order=source_channel_order,
                 data=osp.abspath(data), layout=layout, direction=direction, holdout=holdout,
                 ratio=None if width is not None else ratio, width=width, method=method,
                 size=size, iters=iters, minutes=minutes, precision=precision, seed=seed)
     state = check_record(work_dir, args)
     if state == 'restart':  # another compression that never trained: start it afresh
-        for sub in ('teacher', 'data', 'config'):
+        for sub in ('teacher', 'data', 'config', 'train'):
             shutil.rmtree(osp.join(work_dir, sub), ignore_errors=True)
     write_record(work_dir, args)
 
@@ -135,7 +140,10 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
     teacher_cfg = dict(meta['generator_cfg'])
 
     stages.start('student', 'choose the student')
-    width = student_width(teacher_cfg, None if width is not None else ratio, width)
+    try:
+        width = student_width(teacher_cfg, None if width is not None else ratio, width)
+    except CompressError as err:
+        raise CompressError(f'{generator}: {err}') from None
     from ..utils.data_check import unet_side_problem
     problem = unet_side_problem(teacher_cfg, size, 'the teacher', '--size')
     if problem:
@@ -178,7 +186,7 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
         f'take about {run_iters * step_s / 60:.0f} min' +
         (f' (what fits in --minutes {minutes:g})' if minutes is not None else ''))
     stages.estimates['train'] = run_iters * step_s * 1.1
-    sub(f'train it again, or after editing it: python tools/train.py {shown(cfg_path)} '
+    sub(f'train it again, or after editing it: python {shown(TRAIN_TOOL)} {shown(cfg_path)} '
         f'--work-dir {shown(osp.join(work_dir, "train"))} --resume')
 
     stages.start('train', f'train the student: {run_iters} iterations of {BATCH} images at '
@@ -197,8 +205,9 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
     os.makedirs(osp.join(work_dir, 'train'), exist_ok=True)
     run = queue.train_and_test(osp.join(work_dir, 'train'), cfg_path, run_iters)
 
-    stages.start('score', f"score the student against the teacher on the "
-                          f"{data_info['test']} held-out images, beside the unchanged image")
+    stages.start('score', f"score the student against the teacher on "
+                          f"{min(data_info['test'], 200)} held-out images, beside the unchanged "
+                          'image')
     from ..benchmarks.teacher_scores import scores_against_teacher
     grid = osp.join(work_dir, 'side_by_side.jpg')
     scores = scores_against_teacher(cfg_path, run['ckpt'], teacher,
@@ -246,8 +255,8 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
                              scores['ssim'] > scores['identity_ssim']),
         export=dict(deployed, path=osp.join(export_dir, deployed['file']),
                     plain_checkpoint=osp.join(export_dir, f'{name}.pth')),
-        latency=latency, grid=grid, threads=threads, torch=torch.__version__,
-        cpu=_cpu_name(), minutes=(time.time() - t0) / 60,
+        latency=latency, grid=grid, threads=threads, resumed=state == 'same',
+        torch=torch.__version__, cpu=cpu_name(), minutes=(time.time() - t0) / 60,
         commands=dict(compress=_command(argv), train=run.get('commands') or queue.commands,
                       score=f'python tools/analysis_tools/score_against_teacher.py {cfg_path} '
                             f"{run['ckpt']} --teacher-ckpt {teacher} --photos "
@@ -272,18 +281,6 @@ def _command(argv: Optional[list]) -> str:
     return 'python tools/compress.py ' + ' '.join(shlex.quote(a) for a in argv[1:])
 
 
-def _cpu_name() -> str:
-    import platform
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def iters_in(minutes: float, step_s: float) -> int:
     """The iterations of ``step_s`` seconds that fit in ``minutes``, a tenth of it and 20 s
     left for validation and checkpoints (at least 2)."""
@@ -292,12 +289,11 @@ def iters_in(minutes: float, step_s: float) -> int:
 
 def _read_plan(work_dir: str) -> dict:
     path = osp.join(work_dir, 'config', 'plan.json')
-    return json.load(open(path)) if osp.exists(path) else {}
+    return read_json(path, 'the timed step and the iterations') if osp.exists(path) else {}
 
 
 def _write_plan(work_dir: str, plan: dict) -> None:
-    with open(osp.join(work_dir, 'config', 'plan.json'), 'w') as f:
-        json.dump(plan, f)
+    write_json(osp.join(work_dir, 'config', 'plan.json'), plan)
 
 
 def _write_config(work_dir, teacher_cfg, teacher, width, method, photos, size, iters, precision,
@@ -311,5 +307,5 @@ def _write_config(work_dir, teacher_cfg, teacher, width, method, photos, size, i
               f'Its domain names are the recipe\'s: {SOURCE!r} = your input images, {TARGET!r} = '
               "the generator's output.", f'  {_command(argv)}']
     text = config_text(overrides, method, shown(osp.join(work_dir, 'train')), shown(path),
-                       header)
+                       header, shown(TRAIN_TOOL))
     return write_run_config(path, text, overrides), overrides

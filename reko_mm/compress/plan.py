@@ -26,8 +26,9 @@ FAST_KEYS = ('model.student_init', 'train_dataloader.batch_size', 'optim_wrapper
              'param_scheduler')
 RECORD = 'compress.json'
 # the arguments that make a run: the same ones resume it, others are another run
-RUN_ARGS = ('generator_sha256', 'data', 'layout', 'direction', 'holdout', 'ratio', 'width',
-            'method', 'size', 'iters', 'minutes', 'precision', 'seed')
+RUN_ARGS = ('generator_sha256', 'key', 'source_channel_order', 'data', 'layout', 'direction',
+            'holdout', 'ratio', 'width', 'method', 'size', 'iters', 'minutes', 'precision',
+            'seed')
 
 
 class CompressError(ValueError):
@@ -41,7 +42,8 @@ def student_width(teacher_cfg: dict, ratio: Optional[str] = None,
     32 for 4x), rounded."""
     if teacher_cfg.get('type') not in ARCH_OF:
         raise CompressError(f"the teacher is a {teacher_cfg.get('type')}; tools/compress.py "
-                            f'narrows {sorted(ARCH_OF)}')
+                            f'narrows {sorted(ARCH_OF)}: distil it with a config of its own '
+                            '(docs/distill_your_model.md)')
     full = int(teacher_cfg.get('base_channels', 64))
     if width is None:
         if ratio not in RATIOS:
@@ -158,7 +160,7 @@ def _resized(pipeline, size: int) -> List[dict]:
 def _nest(flat: Dict) -> Dict:
     """Dotted keys to nested dicts (mmengine merges a child config's dicts into its base's)."""
     out: Dict = {}
-    for key, value in flat.items():
+    for key, value in copy.deepcopy(flat).items():
         *parents, last = key.split('.')
         node = out
         for p in parents:
@@ -168,13 +170,13 @@ def _nest(flat: Dict) -> Dict:
 
 
 def config_text(overrides: Dict, method: str, work_dir: str, config_path: str,
-                header: List[str]) -> str:
+                header: List[str], train_tool: str = 'tools/train.py') -> str:
     """The run's config: ``_base_`` (the shipped recipe, relative to the config's folder) and
     one top-level assignment per overridden key, with a header saying how to train it again."""
     base = FAST if method == 'none' else UNCACHED
     lines = [f'# {h}' if h else '#' for h in header]
     lines += ['#', '# Train it again (or after editing it) with MMagic\'s runner:',
-              f'#   python tools/train.py {config_path} --work-dir {work_dir} --resume', '',
+              f'#   python {train_tool} {config_path} --work-dir {work_dir} --resume', '',
               f"_base_ = '{_base_path(osp.join(CONFIGS, base), config_path)}'", '']
     from mmengine.config import Config
     return '\n'.join(lines) + '\n' + Config(_nest(overrides)).pretty_text
@@ -216,8 +218,7 @@ def check_record(work_dir: str, args: Dict) -> str:
     import glob
     path = osp.join(work_dir, RECORD)
     if osp.exists(path):
-        with open(path) as f:
-            before = json.load(f)
+        before = read_json(path, 'the record of the compression in it')
         changed = [k for k in RUN_ARGS if before.get(k) != args.get(k)]
         if not changed:
             return 'same'
@@ -235,6 +236,21 @@ def check_record(work_dir: str, args: Dict) -> str:
 
 
 def write_record(work_dir: str, args: Dict) -> None:
-    os.makedirs(work_dir, exist_ok=True)
-    with open(osp.join(work_dir, RECORD), 'w') as f:
-        json.dump({k: args.get(k) for k in RUN_ARGS}, f, indent=1)
+    write_json(osp.join(work_dir, RECORD), {k: args.get(k) for k in RUN_ARGS})
+
+
+def read_json(path: str, what: str) -> dict:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError as err:
+        raise CompressError(f'{path} ({what}) cannot be read ({err}); delete it, or the work '
+                            'dir, and run again.') from None
+
+
+def write_json(path: str, obj: dict) -> None:
+    """Write ``obj`` to ``path`` through a temporary file (never half written)."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path + '.part', 'w') as f:
+        json.dump(obj, f, indent=1)
+    os.replace(path + '.part', path)

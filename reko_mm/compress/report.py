@@ -58,7 +58,8 @@ def html_text(figures: dict, curve_png: str) -> str:
          f"{z['flop_ratio']:.2f}x"),
         (f"latency, {lat['runtime']} (ms, {size}x{size}, 2 threads)",
          f"{lat['teacher_ms']:.1f}", f"{lat['student_ms']:.1f}", f"{lat['speedup']:.2f}x"),
-        (f"exported student: {ex['runtime']}, {ex['graph']} graph (ms)", '',
+        (f"exported student: {ex['runtime']}, {ex['graph']} graph (ms, {f['threads']} "
+         'threads)', '',
          f"{ex['median_ms']:.1f}", '')])
     scores = _rows([
         ('', 'PSNR (dB)', 'SSIM', 'KID'),
@@ -76,7 +77,8 @@ def html_text(figures: dict, curve_png: str) -> str:
         ('config', f['config']), ('checkpoint', f['checkpoint']),
         ('exported student', ex['path']), ('plain MMagic checkpoint', ex['plain_checkpoint']),
         ('machine', f"{f['cpu']}, {f['threads']} threads, torch {f['torch']}"),
-        ('wall time', f"{f['minutes']:.1f} min")])
+        ('wall time of this command', f"{f['minutes']:.1f} min" +
+         (' (resumed or reused: earlier commands not counted)' if f['resumed'] else ''))])
     c = f['commands']
     commands = '\n'.join(['# all of it, resumed where it stopped', c['compress'],
                           '# its steps: train and test, score, export', *c['train'], c['score'],
@@ -98,7 +100,7 @@ pre {{ background: #f4f4f4; padding: 1em; white-space: pre-wrap; word-break: bre
 <h2>Held-out images: photo | teacher | student</h2>
 <img id="grid" width="{grid_width}" alt="side by side: photo, teacher, student"
  src="{_embed(f['grid'], 'image/jpeg')}">
-<h2>Scores against the teacher ({d['test']} held-out images, {size}x{size})</h2>
+<h2>Scores against the teacher ({s['images']} held-out images, {size}x{size})</h2>
 <table id="scores">{scores}</table>
 <h2>Size and speed</h2>
 <table id="sizes">{table}</table>
