@@ -242,7 +242,7 @@ def test_layouts_paired_unpaired_and_folders(tmp_path):
     # CycleGAN's B side only, read A to B: the folder it lacks and the direction that fits
     write_images(tmp_path / 'bonly' / 'trainB', 4)
     with pytest.raises(CompressDataError, match=r'bonly/trainA \(it has trainB/: --direction '
-                                                'BtoA\)'):
+                                                r'BtoA\)'):
         prepare_data(str(tmp_path / 'bonly'), str(tmp_path / 'o5'), log=lambda s: None)
     assert split_evenly(list('abcdefghij'), 3) == (list('bcefhij'), list('adg'))
 
