@@ -207,7 +207,7 @@ def test_images_every_step_reads(tmp_path):
 
 
 def test_minutes_become_the_iterations_that_fit():
-    assert iters_in(10, 0.5) == int((600 * 0.9 - 20) / 0.5)
+    assert iters_in(10, 0.5) == int((600 * 0.9 - 20) / (0.5 * 1.15))
     assert iters_in(0.1, 5.0) == 2  # at least 2
 
 

@@ -75,7 +75,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         compress(args.generator, args.data, args.work_dir, args.ratio, args.width, args.method,
                  args.size, args.iters, args.minutes, args.precision, args.layout,
                  args.direction, args.holdout, args.seed, args.key, args.source_channel_order,
-                 args.threads, argv=argv)
+                 args.threads, argv=argv, log=lambda line: print(line, flush=True))
     except (CompressError, CompressDataError, GeneratorImportError, DataCheckError,
             StaleCacheError, BenchmarkError, OSError) as err:
         sys.exit(f'error: {err}')
