@@ -141,7 +141,12 @@ def test_no_config_inherits_a_distillation(path):
     for base in ancestors(path):
         distill = Config.fromfile(base).model.get('distill') or {}
         assert not distill.get('losses') and not distill.get('loss'), (path, base)
-    if '_nokd_' in name(path):  # a recipe of a baseline inherits it
-        assert osp.normpath(path.rsplit('_nokd_', 1)[0] + '_nokd.py') in ancestors(path)
+    if '_nokd_' in name(path):  # a recipe of a baseline inherits it, or another size's
+        baseline = osp.normpath(path.rsplit('_nokd_', 1)[0] + '_nokd.py')
+        if baseline not in ancestors(path):  # same recipe, another student: the baseline's
+            recipe = path.rsplit('_nokd_', 1)[1]
+            assert any(a.endswith('_nokd_' + recipe) for a in ancestors(path)), path
+            assert Config.fromfile(path).model.generator == \
+                Config.fromfile(baseline).model.generator, path
     if not is_nokd(path):
         assert ancestors(path)[0] == osp.normpath(nokd_of(path)), ancestors(path)
