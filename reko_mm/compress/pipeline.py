@@ -170,16 +170,15 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
     stages.start('config', "write the run's config and time a training step")
     plan = _read_plan(work_dir)
     run_iters = plan.get('iters') or iters or RELEASE_ITERS
-    cfg_path, overrides = _write_config(work_dir, teacher_cfg, teacher, width, method, photos,
-                                        size, run_iters, precision, seed, generator, argv)
+    cfg_path = _write_config(work_dir, teacher_cfg, teacher, width, method, photos, size,
+                             run_iters, precision, seed, generator, argv)
     sub(f'{cfg_path}')
     if 'step_s' not in plan:  # time a step here: the training's length, or what fits
         plan['step_s'] = _step_seconds(cfg_path, teacher, size, method, precision)
         if minutes is not None:
             run_iters = iters_in(minutes, plan['step_s'])
-            cfg_path, overrides = _write_config(work_dir, teacher_cfg, teacher, width, method,
-                                                photos, size, run_iters, precision, seed,
-                                                generator, argv)
+            cfg_path = _write_config(work_dir, teacher_cfg, teacher, width, method, photos,
+                                     size, run_iters, precision, seed, generator, argv)
         plan['iters'] = run_iters
         _write_plan(work_dir, plan)
     step_s = plan['step_s']
@@ -311,4 +310,4 @@ def _write_config(work_dir, teacher_cfg, teacher, width, method, photos, size, i
               "the generator's output.", f'  {_command(argv)}']
     text = config_text(overrides, method, shown(osp.join(work_dir, 'train')), shown(path),
                        header, shown(TRAIN_TOOL))
-    return write_run_config(path, text, overrides), overrides
+    return write_run_config(path, text, overrides)
