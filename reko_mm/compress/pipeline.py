@@ -33,7 +33,6 @@ from .plan import (RATIOS, SOURCE, TARGET, CompressError, check_record, config_t
 TRAIN_TOOL = osp.join(ROOT, 'tools', 'train.py')
 RELEASE_ITERS = 6000  # the released students' schedule (configs/reko/vintagify/README.md)
 STEP_OVERHEAD = 1.15  # a training step of tools/train.py over the timed step (iters_in)
-BATCH = 4
 
 
 def default_precision() -> str:
@@ -52,13 +51,14 @@ def default_work_dir(generator: str, ratio: Optional[str], width: Optional[int],
                     f"{stem}_{ratio if width is None else f'w{width}'}_{method}")
 
 
-def _step_seconds(cfg_path: str, teacher: str, size: int, method: str, precision: str) -> float:
+def _step_seconds(cfg_path: str, teacher: str, size: int, batch: int, method: str,
+                  precision: str) -> float:
     """Seconds of one training step of the run's config here (the median of 2 after a warm-up;
     random pixels)."""
     from ..benchmarks.fast_step import fast_step_cost
     arm = 'teacher-target' if method != 'none' else \
         ('cached bf16' if precision == 'bf16' else 'cached')
-    rows = fast_step_cost(cfg_path, cfg_path, teacher, sizes=[size], batches=[BATCH],
+    rows = fast_step_cost(cfg_path, cfg_path, teacher, sizes=[size], batches=[batch],
                           repeats=2, arms=[arm], log=lambda s: None)
     return rows[0]['step_s']
 
@@ -173,8 +173,10 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
     cfg_path = _write_config(work_dir, teacher_cfg, teacher, width, method, photos, size,
                              run_iters, precision, seed, generator, argv)
     sub(f'{cfg_path}')
+    from ..utils.config import load_config
+    batch = load_config(cfg_path).train_dataloader.batch_size  # the recipe's
     if 'step_s' not in plan:  # time a step here: the training's length, or what fits
-        plan['step_s'] = _step_seconds(cfg_path, teacher, size, method, precision)
+        plan['step_s'] = _step_seconds(cfg_path, teacher, size, batch, method, precision)
         if minutes is not None:
             run_iters = iters_in(minutes, plan['step_s'])
             cfg_path = _write_config(work_dir, teacher_cfg, teacher, width, method, photos,
@@ -182,16 +184,15 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
         plan['iters'] = run_iters
         _write_plan(work_dir, plan)
     step_s = plan['step_s']
-    sub(f'a training step of {BATCH} images takes {step_s:.2f} s here: {run_iters} iterations '
+    sub(f'a training step of {batch} images takes {step_s:.2f} s here: {run_iters} iterations '
         f'take about {run_iters * step_s * STEP_OVERHEAD / 60:.0f} min' +
         (f' (what fits in --minutes {minutes:g})' if minutes is not None else ''))
     stages.estimates['train'] = run_iters * step_s * STEP_OVERHEAD * 1.1
     sub(f'train it again, or after editing it: python {shown(TRAIN_TOOL)} {shown(cfg_path)} '
         f'--work-dir {shown(osp.join(work_dir, "train"))} --resume')
 
-    stages.start('train', f'train the student: {run_iters} iterations of {BATCH} images at '
+    stages.start('train', f'train the student: {run_iters} iterations of {batch} images at '
                           f'{size}x{size} ({precision}, method {method})')
-    from ..utils.config import load_config
     cfg = load_config(cfg_path)
     if method == 'none':
         from ..datasets.teacher_translations import build_teacher_translations
@@ -201,7 +202,7 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
             f"{info['built']} built, {info['kept']} kept ({time.time() - t:.0f} s, "
             f"{cfg.train_dataloader.dataset.data_root})")
     queue = RunQueue(jobs=1, threads=threads, log=sub, progress_every=20,
-                     progress=lambda p: progress_bar(p, BATCH))
+                     progress=lambda p: progress_bar(p, batch))
     os.makedirs(osp.join(work_dir, 'train'), exist_ok=True)
     run = queue.train_and_test(osp.join(work_dir, 'train'), cfg_path, run_iters)
 
@@ -248,7 +249,7 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
                      channel_order=meta.get('channel_order'),
                      source_channel_order=meta.get('source_channel_order')),
         sizes=sizes, data=data_info, method=method, precision=precision, image_size=size,
-        iterations=run_iters, batch=BATCH, images_seen=run_iters * BATCH, seed=seed,
+        iterations=run_iters, batch=batch, images_seen=run_iters * batch, seed=seed,
         config=cfg_path, checkpoint=run['ckpt'], curve=run['curve'],
         test_metrics=run['metrics'], scores=scores,
         beats_unchanged=bool(scores['psnr'] > scores['identity_psnr'] and
