@@ -1,10 +1,13 @@
 """The tests' tool launcher (tool_runner.py): a tool forked from the server sees what it would
-see started as ``python tools/X.py`` — its argv, environment, working directory, module path
-and ``__file__``, no reko_mm imported yet, freshly seeded generators, fork as the default start
-method, the test's thread count — and its output and exit status come back the same way."""
+see started as ``python tools/X.py`` — its arguments, environment, working directory, module
+path and ``__file__``, no reko_mm imported yet, freshly seeded generators, fork as the default
+start method, the test's thread count — and its output and exit status come back the same way.
+``REKO_TEST_FRESH=1`` makes every run a new interpreter."""
 import json
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 
@@ -39,8 +42,10 @@ def test_a_forked_tool_sees_what_a_new_interpreter_would(tmp_path, fresh):
         assert 'to stderr' in proc.stdout
         seen.append(json.loads(proc.stdout.splitlines()[0]))
     seeds = [s.pop('seeds') for s in seen]
+    argv0 = [s['argv'].pop(0) for s in seen]  # as given to a new interpreter, absolute forked
+    assert all(osp.join(ROOT, a) == osp.join(ROOT, script) for a in argv0)
     assert seen[0] == seen[1] == dict(
-        argv=[script, '3', 'b c'], cwd=ROOT, env='x', path0=str(tmp_path),
+        argv=['3', 'b c'], cwd=ROOT, env='x', path0=str(tmp_path),
         path1=str(tmp_path / 'extra'), reko=False, name='__main__', file=osp.join(ROOT, script),
         start='fork', threads=int(THREADS))
     assert seeds[0][0] != seeds[1][0] and seeds[0][1] != seeds[1][1]
@@ -52,6 +57,19 @@ def test_a_forked_tool_sees_what_a_new_interpreter_would(tmp_path, fresh):
     assert f"can't open file '{osp.join(ROOT, osp.relpath(tmp_path / 'none.py', ROOT))}'" \
         in missing.stdout
     assert os.environ.get('REKO_PROBE') is None  # the test process is untouched
+
+
+def test_the_switch_makes_every_run_a_new_interpreter(tmp_path):
+    probe = tmp_path / 'pid.py'
+    probe.write_text('import os, sys; print(os.getppid(), "torch" in sys.modules)\n')
+    code = ('import sys; sys.path.insert(0, "tests"); import os, tool_runner; '
+            'p = tool_runner.run_tool([sys.argv[1]], os.getcwd(), dict(os.environ), 60); '
+            'print(p.stdout.strip() == f"{os.getpid()} False")')
+    for fresh, parent in [('1', 'True'), ('0', 'False')]:
+        out = subprocess.run([sys.executable, '-c', code, str(probe)], cwd=ROOT, text=True,
+                             env=dict(os.environ, REKO_TEST_FRESH=fresh), check=True,
+                             stdout=subprocess.PIPE).stdout
+        assert out.strip() == parent, (fresh, out)
 
 
 def test_a_forked_tool_imports_the_stack_as_a_new_interpreter_does(tmp_path):

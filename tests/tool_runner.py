@@ -1,33 +1,28 @@
-"""Run a script of tools/ in its own process without paying for the imports each time.
+"""Run a script of tools/ in its own process, as ``python tools/X.py ...`` would.
 
-A user starts ``python tools/X.py ...`` in a new interpreter, which spends about 6 s of CPU
-importing torch, mmengine, mmcv and mmagic before the tool does anything; the tests start about
-eighty tools. ``run_tool`` instead forks each one from a server process (multiprocessing's
-forkserver) that has imported those libraries once, and runs the script there as ``__main__``
-with the test's argv, environment and working directory, its stdout and stderr in one file and
-its exit status as the return code, as ``subprocess.run`` would give them. Every run forks from
-the untouched server, so runs share nothing. What a new interpreter would also have is set
-again in the child: the module path, the random generators (NumPy's and torch's seeded from the
-OS), multiprocessing's default start method (fork, so DataLoader workers start as they would).
+``REKO_TEST_FRESH=1`` (what CI sets) starts every tool in a new interpreter, exactly as a user
+does. Without it, a tool is forked from a server process (multiprocessing's forkserver) that has
+imported torch, mmengine, mmcv and mmagic once, and run there with ``runpy.run_path`` as
+``__main__``: a new interpreter spends about 6 s of CPU on those imports, and the tests start
+about eighty tools. Each run forks from the untouched server, so runs share nothing; the child
+gets the test's argv, environment, working directory and module path, freshly seeded random
+generators and fork as the start method, and multiprocessing turns its ``SystemExit`` or
+exception into the exit status.
 
-What stays the server's: the modules it preloaded (reko_mm is deliberately not among them, so a
-tool that forgets to import it, and register the ReKo components, still fails here; a tool that
-forgets an mmagic import would not), their import-time warnings, Python's hash seed, and the
-environment they read when imported; the server starts with the first run's thread counts and
-checks CUDA through NVML, so the libraries are imported without a CUDA context or a thread pool.
-The child leaves through ``os._exit`` after its threads and atexit handlers, as a multiprocessing
-child does: a file a tool leaves open and unflushed in a global would lose its tail here.
-
-``fresh=True`` starts a real interpreter instead: each tool's smoke test uses it.
+What a forked run does not check, and the fresh runs in CI do: a tool that forgets an import the
+server preloaded (reko_mm is not preloaded, so a tool that forgets it fails either way), and a
+tool that needs its atexit handlers (a forked child leaves without running them).
 """
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import os.path as osp
+import runpy
 import subprocess
 import sys
 import tempfile
 
+FRESH = os.environ.get('REKO_TEST_FRESH') == '1'
 # mmcv_stand_in before mmcv.ops: where mmcv is mmcv-lite, the stand-in for its compiled ops
 PRELOAD = ['numpy', 'cv2', 'torch', 'torchvision', 'mmengine.runner', 'mmcv_stand_in',
            'mmcv.ops', 'mmagic.models', 'mmagic.datasets', 'mmagic.evaluation', 'mmagic.engine',
@@ -51,7 +46,7 @@ def _forkserver(env):
         saved = dict(os.environ)
         threads = env.get('OMP_NUM_THREADS')
         os.environ.update({k: env.get(k, threads) for k in IMPORT_TIME_ENV if env.get(k, threads)})
-        os.environ['PYTORCH_NVML_BASED_CUDA_CHECK'] = '1'
+        os.environ['PYTORCH_NVML_BASED_CUDA_CHECK'] = '1'  # no CUDA context in the server
         # the server's own path, for mmcv_stand_in (Python 3.11's forkserver ignores sys.path,
         # and skips a preload that fails to import without a word)
         os.environ['PYTHONPATH'] = osp.dirname(osp.abspath(__file__))
@@ -64,14 +59,10 @@ def _forkserver(env):
     return _server
 
 
-def _main(script, args, env, cwd, log, base_path):
-    """The child: the script as ``__main__``, as ``python script args`` would run it."""
-    import atexit
+def _main(path, args, env, cwd, log, base_path):
+    """The forked child: ``path`` as ``__main__`` with the argv, environment and module path
+    that ``python path args`` run in ``cwd`` would have."""
     import io
-    import signal
-    import threading
-    import traceback
-    import types
 
     import numpy as np
     import torch
@@ -84,62 +75,27 @@ def _main(script, args, env, cwd, log, base_path):
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
-    # what a new interpreter would have: the script's folder first, then PYTHONPATH
     extra = [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p]
-    sys.path[:] = [osp.dirname(osp.abspath(script))] + extra + base_path
-    sys.argv = [script] + list(args)
+    sys.path[:] = [osp.dirname(osp.abspath(path))] + extra + base_path
+    sys.argv = [path] + list(args)
     if env.get('OMP_NUM_THREADS'):
         torch.set_num_threads(int(env['OMP_NUM_THREADS']))
     np.random.seed()  # a new interpreter's generators are seeded from the OS
     torch.seed()
     multiprocessing.set_start_method(None, force=True)  # the platform's default again
-    # __main__ as the interpreter makes it: __file__ is the path joined to the cwd
-    path = osp.join(cwd, script)
-    if not osp.isfile(path):  # refused as the interpreter refuses it
-        print(f"{sys.executable}: can't open file {path!r}: [Errno 2] No such file or directory",
-              file=sys.stderr)
-        os._exit(2)
-    main = types.ModuleType('__main__')
-    main.__file__ = path
-    sys.modules['__main__'] = main
-    code = 0
-    try:
-        with open(path, 'rb') as f:
-            source = f.read()
-        exec(compile(source, path, 'exec'), main.__dict__)
-    except SystemExit as e:
-        if e.code is None or isinstance(e.code, int):
-            code = e.code or 0
-        else:
-            print(e.code, file=sys.stderr)
-            code = 1
-    except KeyboardInterrupt:
-        traceback.print_exc()
-        code = -signal.SIGINT
-    except BaseException:
-        traceback.print_exc()
-        code = 1
-    try:
-        threading._shutdown()  # what the interpreter does at exit: wait for its threads,
-        atexit._run_exitfuncs()  # then the atexit handlers
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        if code == -signal.SIGINT:  # killed by the signal, as a new interpreter reports it
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGINT)
-        os._exit(code)
+    runpy.run_path(path, run_name='__main__')
 
 
 def run_tool(args, cwd, env, timeout, fresh=False):
     """``subprocess.run([python] + args)`` with stdout and stderr together, as text."""
     cmd = [sys.executable] + list(args)
-    if fresh or not args[0].endswith('.py'):
+    path = osp.join(cwd, args[0])
+    if fresh or FRESH or not args[0].endswith('.py') or not osp.isfile(path):
         return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     context, base_path = _forkserver(env)
     with tempfile.NamedTemporaryFile('rb', suffix='.log') as log:
-        proc = context.Process(target=_main, args=(args[0], args[1:], dict(env), cwd, log.name,
+        proc = context.Process(target=_main, args=(path, args[1:], dict(env), cwd, log.name,
                                                    base_path))
         proc.start()
         proc.join(timeout)
