@@ -15,6 +15,7 @@ from .benchmarks.arms import config_path, write_config
 from .benchmarks.real_teacher import DOMAIN, import_teacher
 from .benchmarks.report import sample_grid
 from .benchmarks.runner import RunQueue
+from .compress.plan import STEP_GUESS_S
 from .utils.progress import Stages
 
 # scikit-image's bundled colour photos: the short run trains on the first, all are scored on the
@@ -84,7 +85,7 @@ def run(work_dir: str = 'work_dirs/demo', steps: int = 300, precision: str = 'bf
     MMLogger.get_instance('reko_mm_demo', log_level='WARNING')
     work_dir = osp.abspath(work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    step_s = 0.85 if precision == 'bf16' else 3.9  # 4 photos at 256x256 on 2 cores
+    step_s = STEP_GUESS_S[precision]
     stages = Stages(dict(teacher=10, released=20, speed=40, export=60,
                          short=steps * step_s + 40, score=20), log)
     stages.start('teacher', "import vintagify's generator as the teacher")

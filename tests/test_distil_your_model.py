@@ -283,9 +283,9 @@ def test_data_a_generator_cannot_take_is_refused_before_training(tmp_path):
 
 def test_teacher_precision_is_opt_in_refused_where_it_cannot_run_and_close_to_fp32(
         photos, vintage_teacher):
-    import torch
     from reko_mm.benchmarks.step_cost import teacher_target_cost
     from reko_mm.models import FrozenTeacher
+    from reko_mm.models.frozen_teacher import cpu_has_bf16
     teacher, _ = vintage_teacher
     cfg = dict(type='ResnetGenerator', in_channels=3, out_channels=3, base_channels=8,
                norm_cfg=dict(type='IN', affine=True), num_blocks=9)
@@ -293,7 +293,7 @@ def test_teacher_precision_is_opt_in_refused_where_it_cannot_run_and_close_to_fp
         FrozenTeacher(teacher, ['vintage'], cfg, precision='fp16')
     with pytest.raises(ValueError, match='must be one of'):
         FrozenTeacher(teacher, ['vintage'], cfg, precision='int8')
-    bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    bf16 = cpu_has_bf16()
     configs = {'reko': VINTAGIFY + 'vintagify_7x.py'}
     options = dict(teacher_ckpt=teacher, photos=photos, size=32, repeats=1, log=lambda _: None)
     # the fixture's tiny teacher: the config's widths are overridden

@@ -2,7 +2,7 @@
 speed-up, export), then a short distillation of it with the same recipe, on photos that ship with
 scikit-image (reko_mm/demo.py).
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--steps N] [--precision bf16|fp32]
+    python tools/demo.py [--work-dir work_dirs/demo] [--steps N] [--precision auto|bf16|fp32]
 """
 import argparse
 import sys
@@ -10,6 +10,7 @@ import sys
 from reko_mm.apis import ReleaseError
 from reko_mm.benchmarks import BenchmarkError
 from reko_mm.demo import run
+from reko_mm.models.frozen_teacher import cpu_has_bf16
 
 STEPS = dict(bf16=300, fp32=80)  # a few minutes of the short run on 2 cores
 
@@ -17,12 +18,15 @@ STEPS = dict(bf16=300, fp32=80)  # a few minutes of the short run on 2 cores
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--precision', default='bf16', choices=['bf16', 'fp32'],
+    parser.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp32'],
                         help='the short run: bf16 autocast with float32 master weights (needs a '
-                        'CPU with bf16 units) or float32')
+                        'CPU with bf16 units) or float32; auto: bf16 where the CPU has bf16 '
+                        'units')
     parser.add_argument('--steps', type=int, default=None,
                         help=f'steps of 4 photos in the short run (default: {STEPS})')
     args = parser.parse_args()
+    if args.precision == 'auto':
+        args.precision = 'bf16' if cpu_has_bf16() else 'fp32'
     try:
         run(args.work_dir, args.steps or STEPS[args.precision], args.precision)
     except (BenchmarkError, ReleaseError) as err:

@@ -12,8 +12,5 @@ cd "$ROOT"
 PY="${REKO_VENV:-$ROOT/.venv}/bin/python"
 WORK="${WORK:-work_dirs/demo}"
 STEPS="${STEPS:-}"
-PRECISION="${PRECISION:-}"
-if [ -z "$PRECISION" ]; then  # bf16 where the CPU has bf16 units, fp32 elsewhere
-  PRECISION=$("$PY" -c 'import torch; print("bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32")' 2>/dev/null || echo fp32)
-fi
+PRECISION="${PRECISION:-auto}"  # auto: bf16 where the CPU has bf16 units, fp32 elsewhere
 exec "$PY" -W ignore tools/demo.py --work-dir "$WORK" --precision "$PRECISION" ${STEPS:+--steps "$STEPS"}

@@ -29,7 +29,7 @@ from typing import Callable, List, Optional, Sequence
 
 from .arms import ROOT, BenchmarkError, arm_config, config_path, write_config
 from .real_teacher import DOMAIN, budget, import_teacher
-from ..models.frozen_teacher import PRECISIONS
+from ..models.frozen_teacher import PRECISIONS, cpu_has_bf16
 from .runner import RunQueue
 
 STUDENT = 'vintagify/vintagify_7x_nokd.py'
@@ -246,8 +246,7 @@ def run(out_dir: str, dry_run: bool = False, photos: Optional[str] = None,
                              'for the tiny CPU run')
     if dry_run:
         size, batches, repeats, train_minutes = 64, (2,), 2, 0.05
-        bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        precisions = ('fp32',) + (('bf16',) if bf16 and device == 'cpu' else ())
+        precisions = ('fp32',) + (('bf16',) if cpu_has_bf16() and device == 'cpu' else ())
     for p in precisions:
         if p not in PRECISIONS:
             raise BenchmarkError(f'unknown precision {p!r}: one of {list(PRECISIONS)}')

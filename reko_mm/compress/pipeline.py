@@ -27,21 +27,12 @@ from typing import Optional
 
 from ..benchmarks.arms import ROOT
 from .data import prepare_data
-from .plan import (RATIOS, SOURCE, TARGET, CompressError, check_record, config_text, read_json,
-                   run_overrides, student_width, write_json, write_record, write_run_config)
+from .plan import (SOURCE, STEP_GUESS_S, TARGET, CompressError, check_ratio, check_record,
+                   config_text, read_json, release_iters, run_overrides, student_width,
+                   write_json, write_record, write_run_config)
 
 TRAIN_TOOL = osp.join(ROOT, 'tools', 'train.py')
-RELEASE_ITERS = 6000  # the released students' schedule (configs/reko/vintagify/README.md)
 STEP_OVERHEAD = 1.15  # a training step of tools/train.py over the timed step (iters_in)
-
-
-def default_precision() -> str:
-    """``'bf16'`` where the CPU has bf16 units (AVX-512 bf16, AMX), else ``'fp32'``."""
-    import torch
-    try:
-        return 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'fp32'
-    except (AttributeError, RuntimeError):
-        return 'fp32'
 
 
 def default_work_dir(generator: str, ratio: Optional[str], width: Optional[int],
@@ -56,8 +47,8 @@ def _step_seconds(cfg_path: str, teacher: str, size: int, batch: int, method: st
     """Seconds of one training step of the run's config here (the median of 2 after a warm-up;
     random pixels)."""
     from ..benchmarks.fast_step import fast_step_cost
-    arm = 'teacher-target' if method != 'none' else \
-        ('cached bf16' if precision == 'bf16' else 'cached')
+    arm = ('teacher-target' if method != 'none' else 'cached') + \
+        (' bf16' if precision == 'bf16' else '')
     rows = fast_step_cost(cfg_path, cfg_path, teacher, sizes=[size], batches=[batch],
                           repeats=2, arms=[arm], log=lambda s: None)
     return rows[0]['step_s']
@@ -88,8 +79,9 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
         raise CompressError(f'--iters {iters}: train at least 2 iterations')
     if minutes is not None and minutes <= 0:
         raise CompressError(f'--minutes {minutes}: give a positive number of minutes')
-    if precision == 'auto':
-        precision = default_precision()
+    if precision == 'auto':  # bf16 where the CPU has bf16 units (AVX-512 bf16, AMX)
+        from ..models.frozen_teacher import cpu_has_bf16
+        precision = 'bf16' if cpu_has_bf16() else 'fp32'
     if precision not in ('bf16', 'fp32'):
         raise CompressError(f"--precision must be auto, bf16 or fp32, got {precision!r}")
     if size < 16 or size % 4:
@@ -97,9 +89,7 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
                             'recipe\'s)')
     if not osp.isfile(generator):
         raise CompressError(f'generator file not found: {osp.abspath(generator)}')
-    if width is None and ratio not in RATIOS:
-        raise CompressError(f'--ratio must be one of {sorted(RATIOS)}, got {ratio!r} (or give '
-                            '--width N)')
+    check_ratio(ratio, width)
     from mmengine.logging import MMLogger
     # what this process builds logs only errors: the steps below say what happens
     MMLogger.get_instance('reko_mm_compress', log_level='ERROR')
@@ -116,10 +106,9 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
             shutil.rmtree(osp.join(work_dir, sub), ignore_errors=True)
     write_record(work_dir, args)
 
-    step_guess = 0.85 if precision == 'bf16' else 3.9  # 4 images at 256 on 2 cores
     stages = Stages(dict(teacher=10, student=5, data=10, config=30,
                          train=minutes * 60 if minutes is not None else
-                         (iters or RELEASE_ITERS) * step_guess * (size / 256)**2,
+                         (iters or release_iters()) * STEP_GUESS_S[precision] * (size / 256)**2,
                          score=60, export=90, report=5), log)
     t0 = time.time()
     sub = lambda s: log('   ' + s)  # noqa: E731
@@ -169,7 +158,7 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
 
     stages.start('config', "write the run's config and time a training step")
     plan = _read_plan(work_dir)
-    run_iters = plan.get('iters') or iters or RELEASE_ITERS
+    run_iters = plan.get('iters') or iters or release_iters()
     cfg_path = _write_config(work_dir, teacher_cfg, teacher, width, method, photos, size,
                              run_iters, precision, seed, generator, argv)
     sub(f'{cfg_path}')

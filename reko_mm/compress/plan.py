@@ -17,9 +17,14 @@ from ..utils.config import load_config
 # every step) with the fast recipe's schedule, initialisation and batch restated
 FAST = 'vintagify/vintagify_7x_nokd_fast.py'
 UNCACHED = 'vintagify/vintagify_7x_nokd.py'
+# the released students' schedule: its length is a run's default length (--iters)
+RELEASE = 'vintagify/vintagify_7x_nokd_release.py'
 # the recipe's domain names: its input images are 'photo', the teacher's output 'vintage'
 SOURCE, TARGET = 'photo', 'vintage'
 RATIOS = {'4x': 4, '7x': 7, '16x': 16}
+# seconds of one step of the recipe (4 images at 256x256) on 2 cores, for a first time estimate
+# before a step is timed on this machine (docs/benchmarks.md: 0.82 s bf16, 2.6-4.9 s fp32)
+STEP_GUESS_S = {'bf16': 0.85, 'fp32': 3.9}
 ARCH_OF = {'ResnetGenerator': 'resnet', 'UnetGenerator': 'unet'}
 # what the fast recipe sets beyond its uncached base, restated for a distillation method
 FAST_KEYS = ('model.student_init', 'train_dataloader.batch_size', 'optim_wrapper',
@@ -35,6 +40,17 @@ class CompressError(ValueError):
     """A compression ``tools/compress.py`` refuses before it trains, with the fix."""
 
 
+def release_iters() -> int:
+    """The released students' number of training iterations (``RELEASE``'s)."""
+    return int(load_config(osp.join(CONFIGS, RELEASE)).train_cfg.max_iters)
+
+
+def check_ratio(ratio: Optional[str], width: Optional[int]) -> None:
+    if width is None and ratio not in RATIOS:
+        raise CompressError(f'--ratio must be one of {sorted(RATIOS)}, got {ratio!r} (or give '
+                            '--width N)')
+
+
 def student_width(teacher_cfg: dict, ratio: Optional[str] = None,
                   width: Optional[int] = None) -> int:
     """The student's ``base_channels``: ``width``, or the teacher's divided by the square root
@@ -45,10 +61,8 @@ def student_width(teacher_cfg: dict, ratio: Optional[str] = None,
                             f'narrows {sorted(ARCH_OF)}: distil it with a config of its own '
                             '(docs/distill_your_model.md)')
     full = int(teacher_cfg.get('base_channels', 64))
+    check_ratio(ratio, width)
     if width is None:
-        if ratio not in RATIOS:
-            raise CompressError(f'--ratio must be one of {sorted(RATIOS)}, got {ratio!r} (or '
-                                'give --width N)')
         width = max(1, round(full / math.sqrt(RATIOS[ratio])))
     if not 1 <= width <= full:
         raise CompressError(f'--width {width}: a student is narrower than its teacher, whose '

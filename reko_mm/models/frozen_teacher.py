@@ -22,6 +22,15 @@ PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 TEACHER_PRECISIONS = PRECISIONS
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU runs bfloat16 natively (oneDNN sees AVX-512 bf16 or AMX units); without
+    them bfloat16 is emulated and slower than float32."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def check_teacher_precision(precision: str) -> None:
     """Refuse a teacher precision this machine would not run faster (or at all)."""
     if precision not in TEACHER_PRECISIONS:
@@ -31,8 +40,7 @@ def check_teacher_precision(precision: str) -> None:
         raise ValueError("model.teacher.precision='fp16' needs a GPU (float16 autocast); on a "
                          "CPU use 'bf16' where the CPU has bf16 units, or 'fp32'")
     if precision == 'bf16' and not torch.cuda.is_available():
-        supported = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', lambda: False)()
-        if not supported:
+        if not cpu_has_bf16():
             raise ValueError("model.teacher.precision='bf16': this CPU has no bf16 units "
                              '(oneDNN reports no bf16 support), so bfloat16 would be emulated '
                              "and slower than fp32; use 'fp32'")

@@ -16,7 +16,7 @@ import json
 
 import torch
 
-from reko_mm.benchmarks.fast_step import ARMS, crop_gap, fast_step_cost
+from reko_mm.benchmarks.fast_step import ARMS, EXTRA_ARMS, crop_gap, fast_step_cost
 
 VINTAGIFY = 'configs/reko/vintagify/'
 
@@ -27,7 +27,7 @@ def main():
     parser.add_argument('--sizes', type=int, nargs='+', default=[128, 256])
     parser.add_argument('--batch-size', type=int, nargs='+', default=[1, 4])
     parser.add_argument('--repeats', type=int, default=3, help='0: the crop gap alone')
-    parser.add_argument('--arms', nargs='+', default=list(ARMS), choices=list(ARMS))
+    parser.add_argument('--arms', nargs='+', default=list(ARMS), choices=list(ARMS + EXTRA_ARMS))
     parser.add_argument('--photos', nargs='+', help='folders of held-out photos (crop gap)')
     parser.add_argument('--num', type=int, default=200, help='photos for the crop gap')
     parser.add_argument('--load-sizes', type=int, nargs='+', default=[0],
