@@ -211,6 +211,23 @@ def test_minutes_become_the_iterations_that_fit():
     assert iters_in(0.1, 5.0) == 2  # at least 2
 
 
+def test_the_step_timed_is_the_step_the_run_trains(monkeypatch):
+    """--minutes divides by the time of the run's own step: the cached one without a method,
+    the teacher-target one (the teacher runs at every step) with one, bf16 under bf16."""
+    import reko_mm.benchmarks.fast_step as fast_step
+    from reko_mm.compress.pipeline import _step_seconds
+    timed = []
+    monkeypatch.setattr(fast_step, 'fast_step_cost', lambda *a, arms, **kw:
+                        timed.append(arms) or [dict(step_s=1.5)])
+    for method in ('none', 'reko'):
+        for precision in ('fp32', 'bf16'):
+            assert _step_seconds('cfg.py', 't.pth', 32, 4, method, precision) == 1.5
+    assert timed == [['cached'], ['cached bf16'], ['teacher-target'], ['teacher-target bf16']]
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match=r"unknown arm\(s\) \['bf16'\]"):
+        fast_step.fast_step_cost('cfg.py', 'cfg.py', 't.pth', arms=['bf16'])
+
+
 def test_layouts_paired_unpaired_and_folders(tmp_path):
     # pix2pix A|B pairs: the input half is written (AtoB: left, BtoA: right)
     pairs = write_images(tmp_path / 'pairs' / 'train', 4, shape=(16, 32))
