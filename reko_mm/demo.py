@@ -11,10 +11,11 @@ import os
 import os.path as osp
 import time
 
-from .benchmarks.arms import config_path, write_config
+from .benchmarks.arms import config_path
 from .benchmarks.real_teacher import DOMAIN, import_teacher
 from .benchmarks.report import sample_grid
 from .benchmarks.runner import RunQueue
+from .compress.plan import FAST as SHORT  # the short run's recipe (the released one's)
 from .compress.plan import STEP_GUESS_S
 from .utils.progress import Stages
 
@@ -24,7 +25,6 @@ TRAIN_PHOTOS = ['astronaut.png', 'motorcycle_left.png', 'motorcycle_right.png', 
                 'hubble_deep_field.jpg', 'ihc.png']
 TEST_PHOTOS = ['chelsea.png', 'coffee.png']
 RELEASED = 'vintagify_7x_nokd_release'  # the configs/reko/metafile.yml entry the demo shows first
-SHORT = 'vintagify/vintagify_7x_nokd_fast.py'  # the short run's recipe (the released one's)
 ROWS = {'released': 'released 7x student', 'short': 'short run, this machine'}
 
 
@@ -48,26 +48,23 @@ def write_photos(work: str, train=TRAIN_PHOTOS, test=TEST_PHOTOS) -> str:
 
 def short_run_config(work_dir: str, photos: str, teacher: str, steps: int,
                      precision: str) -> str:
-    """The short run's whole config, written to ``<work_dir>/short/`` under ``SHORT``'s name:
-    ``SHORT`` (the released student's recipe) on the demo's photos and teacher, ``steps``
-    steps with the rate constant for the first half and then linearly to 0, bf16 autocast where
-    ``precision`` says so. The released student is scored and exported through it too (same
-    student, same photos, same metric)."""
-    from .engine import enable_amp
+    """The short run's config, ``<work_dir>/short/`` under ``SHORT``'s name: ``SHORT`` (the
+    released student's recipe) as its ``_base_``, on the demo's photos and teacher, ``steps``
+    steps with one validation at the end (``compress.plan.run_overrides``, as
+    ``tools/compress.py`` writes its runs). The released student is scored and exported
+    through it too (same student, same photos, same metric)."""
+    from .compress.plan import config_text, run_overrides, write_run_config
+    from .models import read_checkpoint
     from .utils.config import load_config
-    cfg = load_config(config_path(SHORT))
-    cfg.merge_from_dict({
-        'train_dataloader.dataset.photo_root': photos,
-        'train_dataloader.dataset.data_root': osp.join(work_dir, 'cache'),
-        'train_dataloader.dataset.teacher_ckpt': teacher, 'model.teacher.ckpt': teacher,
-        'val_dataloader.dataset.data_root': photos, 'test_dataloader.dataset.data_root': photos,
-        'train_cfg.max_iters': steps, 'train_cfg.val_interval': steps,
-        'param_scheduler.begin': steps // 2, 'param_scheduler.end': steps,
-        'default_hooks.checkpoint.interval': steps, 'default_hooks.checkpoint.max_keep_ckpts': 1,
-        'default_hooks.logger.interval': 10, 'randomness.seed': 0})
-    if precision == 'bf16':
-        enable_amp(cfg)
-    return write_config(cfg, osp.join(work_dir, 'short', osp.basename(SHORT)))
+    teacher_cfg = read_checkpoint(teacher)[1]['generator_cfg']
+    width = load_config(config_path(SHORT)).model.generator.base_channels
+    overrides = run_overrides(teacher_cfg, teacher, width, 'none', photos,
+                              osp.join(work_dir, 'cache'), 256, steps, precision, seed=0,
+                              validations=1)
+    path = osp.join(work_dir, 'short', osp.basename(SHORT))
+    header = [f'Written by tools/demo.py: the short run, {steps} steps ({precision}).']
+    return write_run_config(path, config_text(overrides, 'none', osp.dirname(path), path,
+                                              header), overrides)
 
 
 def run(work_dir: str = 'work_dirs/demo', steps: int = 300, precision: str = 'bf16',

@@ -81,9 +81,12 @@ def _base_path(base: str, config_path: str) -> str:
 
 
 def run_overrides(teacher_cfg: dict, teacher_ckpt: str, width: int, method: str, photos: str,
-                  cache: str, size: int, iters: int, precision: str, seed: int) -> Dict:
+                  cache: str, size: int, iters: int, precision: str, seed: int,
+                  validations: int = 5) -> Dict:
     """``{key: value}`` of everything the run's config changes in its base (dotted keys, in
-    the order they are written)."""
+    the order they are written): ``iters`` steps, the rate constant for the first half and then
+    linearly to 0, ``validations`` validations (each with a checkpoint), bf16 autocast with
+    float32 master weights where ``precision`` says so."""
     from ..engine import enable_amp
     arch = ARCH_OF[teacher_cfg['type']]
     generator = dict(teacher_cfg, base_channels=width)
@@ -118,7 +121,7 @@ def run_overrides(teacher_cfg: dict, teacher_ckpt: str, width: int, method: str,
               'val_dataloader.dataset.pipeline': test_pipeline,
               'test_dataloader.dataset.data_root': photos,
               'test_dataloader.dataset.pipeline': test_pipeline})
-    interval = max(1, iters // 5)
+    interval = max(1, iters // validations)
     o.update({'train_cfg': dict(max_iters=iters, val_interval=interval),
               'param_scheduler.begin': iters // 2, 'param_scheduler.end': iters,
               'default_hooks.checkpoint': dict(interval=interval, max_keep_ckpts=2),
