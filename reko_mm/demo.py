@@ -10,6 +10,7 @@ import json
 import os
 import os.path as osp
 import time
+from typing import Optional
 
 from .benchmarks.arms import config_path
 from .benchmarks.real_teacher import DOMAIN, import_teacher
@@ -48,7 +49,8 @@ def write_photos(work: str, train=TRAIN_PHOTOS, test=TEST_PHOTOS) -> str:
 
 def short_run_config(work_dir: str, photos: str, teacher: str, steps: int,
                      precision: str) -> str:
-    """The short run's config, ``<work_dir>/short/`` under ``SHORT``'s name: ``SHORT`` (the
+    """The short run's config, ``<work_dir>/config/`` under ``SHORT``'s name (the runner dumps
+    the merged config into ``<work_dir>/short/``, as it does for every run): ``SHORT`` (the
     released student's recipe) as its ``_base_``, on the demo's photos and teacher, ``steps``
     steps with one validation at the end (``compress.plan.run_overrides``, as
     ``tools/compress.py`` writes its runs). The released student is scored and exported
@@ -61,15 +63,21 @@ def short_run_config(work_dir: str, photos: str, teacher: str, steps: int,
     overrides = run_overrides(teacher_cfg, teacher, width, 'none', photos,
                               osp.join(work_dir, 'cache'), 256, steps, precision, seed=0,
                               validations=1)
-    path = osp.join(work_dir, 'short', osp.basename(SHORT))
+    path = osp.join(work_dir, 'config', osp.basename(SHORT))
     header = [f'Written by tools/demo.py: the short run, {steps} steps ({precision}).']
-    return write_run_config(path, config_text(overrides, 'none', osp.dirname(path), path,
-                                              header), overrides)
+    return write_run_config(path, config_text(overrides, 'none', osp.join(work_dir, 'short'),
+                                              path, header), overrides)
 
 
-def run(work_dir: str = 'work_dirs/demo', steps: int = 300, precision: str = 'bf16',
-        log=print) -> dict:
-    """The demo; returns what it printed as numbers and paths."""
+# steps of the short run by default: a few minutes on 2 cores
+STEPS = dict(bf16=300, fp32=80)
+
+
+def run(work_dir: str = 'work_dirs/demo', steps: Optional[int] = None,
+        precision: str = 'auto', log=print) -> dict:
+    """The demo; returns what it printed as numbers and paths. ``precision``: the short run's,
+    ``'bf16'`` (autocast, float32 master weights), ``'fp32'``, or ``'auto'`` (bf16 where the
+    CPU has bf16 units); ``steps``: its length (default ``STEPS[precision]``)."""
     import torch
     from mmengine.logging import MMLogger
 
@@ -80,6 +88,12 @@ def run(work_dir: str = 'work_dirs/demo', steps: int = 300, precision: str = 'bf
     from .utils.config import load_config
     # what the demo builds in this process logs only warnings: its stages say what happens
     MMLogger.get_instance('reko_mm_demo', log_level='WARNING')
+    from .models.frozen_teacher import cpu_has_bf16
+    if precision == 'auto':
+        precision = 'bf16' if cpu_has_bf16() else 'fp32'
+    if precision not in STEPS:
+        raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {precision!r}")
+    steps = steps or STEPS[precision]
     work_dir = osp.abspath(work_dir)
     os.makedirs(work_dir, exist_ok=True)
     step_s = STEP_GUESS_S[precision]

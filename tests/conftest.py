@@ -43,9 +43,10 @@ def data_options(root):
     return [f'train_dataloader.dataset.data_root={root}']
 
 
-def run_tool(args, timeout=900, env=None, check=True, fresh=False):
+def run_tool(args, timeout=900, env=None, check=True, fresh=None):
     """Run a script of tools/ in its own process, as a user would: forked from a server that
-    has the libraries imported, or with ``fresh=True`` in a new interpreter (tool_runner.py)."""
+    has the libraries imported, or in a new interpreter with ``fresh=True`` or where
+    ``REKO_TEST_FRESH=1`` (tool_runner.py)."""
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS=THREADS)
     if env:
         full_env.update(env)

@@ -6,6 +6,7 @@ start method, the test's thread count — and its output and exit status come ba
 import json
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 
@@ -25,6 +26,8 @@ print(json.dumps(dict(argv=sys.argv, cwd=os.getcwd(), env=os.environ.get('REKO_P
 print('to stderr', file=sys.stderr)
 if sys.argv[1] == 'raise':
     raise RuntimeError('the probe failed')
+if sys.argv[1] == 'interrupt':
+    raise KeyboardInterrupt
 sys.exit(int(sys.argv[1]))
 '''
 
@@ -52,6 +55,11 @@ def test_a_forked_tool_sees_what_a_new_interpreter_would(tmp_path, fresh):
     proc = run_tool([script, 'raise'], check=False, fresh=fresh)
     assert proc.returncode == 1
     assert 'RuntimeError: the probe failed' in proc.stdout
+    # the traceback as the interpreter prints it: from the script's own frame
+    assert proc.stdout.split('Traceback (most recent call last):\n')[1].startswith(
+        f'  File "{osp.join(ROOT, script)}", line'), proc.stdout
+    proc = run_tool([script, 'interrupt'], check=False, fresh=fresh)
+    assert proc.returncode == -signal.SIGINT and 'KeyboardInterrupt' in proc.stdout
     missing = run_tool([osp.relpath(tmp_path / 'none.py', ROOT)], check=False, fresh=fresh)
     assert missing.returncode == 2
     assert f"can't open file '{osp.join(ROOT, osp.relpath(tmp_path / 'none.py', ROOT))}'" \
@@ -78,5 +86,5 @@ def test_a_forked_tool_imports_the_stack_as_a_new_interpreter_does(tmp_path):
     half-imported mmagic behind."""
     probe = tmp_path / 'stack.py'
     probe.write_text('import reko_mm, mmcv.ops, mmagic.models.utils.model_utils\nprint("whole")\n')
-    proc = run_tool([osp.relpath(probe, ROOT)], check=False)
+    proc = run_tool([osp.relpath(probe, ROOT)], check=False, fresh=False)
     assert proc.returncode == 0 and 'whole' in proc.stdout, proc.stdout[-3000:]

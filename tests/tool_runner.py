@@ -5,13 +5,17 @@ does. Without it, a tool is forked from a server process (multiprocessing's fork
 imported torch, mmengine, mmcv and mmagic once, and run there with ``runpy.run_path`` as
 ``__main__``: a new interpreter spends about 6 s of CPU on those imports, and the tests start
 about eighty tools. Each run forks from the untouched server, so runs share nothing; the child
-gets the test's argv, environment, working directory and module path, freshly seeded random
-generators and fork as the start method, and multiprocessing turns its ``SystemExit`` or
-exception into the exit status.
+gets the test's arguments, environment, working directory and module path, freshly seeded random
+generators and fork as the start method; its exit status is the interpreter's (``sys.exit``'s
+code, 1 after an uncaught exception with its traceback, killed by SIGINT after Ctrl-C).
 
-What a forked run does not check, and the fresh runs in CI do: a tool that forgets an import the
-server preloaded (reko_mm is not preloaded, so a tool that forgets it fails either way), and a
-tool that needs its atexit handlers (a forked child leaves without running them).
+Where a forked run differs from a new interpreter, and the fresh runs in CI do not:
+- an import the tool forgot that the server preloaded (reko_mm is not preloaded, so a tool that
+  forgets it fails either way);
+- ``sys.argv[0]`` is the script's absolute path (runpy sets it so; argparse's program name, its
+  base name, is the same);
+- the child leaves through ``os._exit`` as a multiprocessing child does: no atexit handlers, and
+  a file a tool leaves open and unflushed in a global loses its tail.
 """
 import multiprocessing
 import multiprocessing.forkserver
@@ -63,6 +67,8 @@ def _main(path, args, env, cwd, log, base_path):
     """The forked child: ``path`` as ``__main__`` with the argv, environment and module path
     that ``python path args`` run in ``cwd`` would have."""
     import io
+    import signal
+    import traceback
 
     import numpy as np
     import torch
@@ -83,14 +89,30 @@ def _main(path, args, env, cwd, log, base_path):
     np.random.seed()  # a new interpreter's generators are seeded from the OS
     torch.seed()
     multiprocessing.set_start_method(None, force=True)  # the platform's default again
-    runpy.run_path(path, run_name='__main__')
+    try:
+        runpy.run_path(path, run_name='__main__')
+    except (SystemExit, GeneratorExit):
+        raise  # multiprocessing makes the exit status of SystemExit's code
+    except BaseException as e:  # as the interpreter reports it: the script's frames only
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != path:
+            tb = tb.tb_next
+        traceback.print_exception(type(e), e, tb or e.__traceback__)
+        sys.stderr.flush()
+        if isinstance(e, KeyboardInterrupt):  # killed by the signal, as a new interpreter is
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+        sys.exit(1)
 
 
-def run_tool(args, cwd, env, timeout, fresh=False):
-    """``subprocess.run([python] + args)`` with stdout and stderr together, as text."""
+def run_tool(args, cwd, env, timeout, fresh=None):
+    """``subprocess.run([python] + args)`` with stdout and stderr together, as text. ``fresh``:
+    True a new interpreter, False forked, None (the default) as ``REKO_TEST_FRESH`` says."""
     cmd = [sys.executable] + list(args)
     path = osp.join(cwd, args[0])
-    if fresh or FRESH or not args[0].endswith('.py') or not osp.isfile(path):
+    if fresh is None:
+        fresh = FRESH
+    if fresh or not args[0].endswith('.py') or not osp.isfile(path):
         return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     context, base_path = _forkserver(env)

@@ -9,10 +9,7 @@ import sys
 
 from reko_mm.apis import ReleaseError
 from reko_mm.benchmarks import BenchmarkError
-from reko_mm.demo import run
-from reko_mm.models.frozen_teacher import cpu_has_bf16
-
-STEPS = dict(bf16=300, fp32=80)  # a few minutes of the short run on 2 cores
+from reko_mm.demo import STEPS, run
 
 
 def main():
@@ -25,10 +22,8 @@ def main():
     parser.add_argument('--steps', type=int, default=None,
                         help=f'steps of 4 photos in the short run (default: {STEPS})')
     args = parser.parse_args()
-    if args.precision == 'auto':
-        args.precision = 'bf16' if cpu_has_bf16() else 'fp32'
     try:
-        run(args.work_dir, args.steps or STEPS[args.precision], args.precision)
+        run(args.work_dir, args.steps, args.precision)
     except (BenchmarkError, ReleaseError) as err:
         sys.exit(f'error: {err}')
 

@@ -145,6 +145,7 @@ class RunQueue:
         threads = str(threads or self.threads)
         env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
         t0 = time.time()
+        os.makedirs(osp.dirname(osp.abspath(log_path)), exist_ok=True)
         with open(log_path, 'w') as f:
             with subprocess.Popen(list(cmd), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
                                   env=env) as proc:
