@@ -23,7 +23,8 @@ RELEASE = 'vintagify/vintagify_7x_nokd_release.py'
 SOURCE, TARGET = 'photo', 'vintage'
 RATIOS = {'4x': 4, '7x': 7, '16x': 16}
 # seconds of one step of the recipe (4 images at 256x256) on 2 cores, for a first time estimate
-# before a step is timed on this machine (docs/benchmarks.md: 0.82 s bf16, 2.6-4.9 s fp32)
+# before a step is timed on this machine (docs/benchmarks.md: bf16 0.82 s with AMX, 1.48 s with
+# AVX-512 bf16 alone; fp32 2.6-4.9 s)
 STEP_GUESS_S = {'bf16': 0.85, 'fp32': 3.9}
 ARCH_OF = {'ResnetGenerator': 'resnet', 'UnetGenerator': 'unet'}
 # what the fast recipe sets beyond its uncached base, restated for a distillation method
