@@ -91,7 +91,7 @@ def _main(path, args, env, cwd, log, base_path):
     multiprocessing.set_start_method(None, force=True)  # the platform's default again
     try:
         runpy.run_path(path, run_name='__main__')
-    except (SystemExit, GeneratorExit):
+    except SystemExit:
         raise  # multiprocessing makes the exit status of SystemExit's code
     except BaseException as e:  # as the interpreter reports it: the script's frames only
         tb = e.__traceback__
