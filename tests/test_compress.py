@@ -212,22 +212,50 @@ def test_minutes_become_the_iterations_that_fit():
 
 
 def test_the_step_timed_is_the_step_the_run_trains(monkeypatch):
-    """--minutes divides by the time of the run's own step: the cached one without a method,
-    the teacher-target one (the teacher runs at every step) with one, bf16 under bf16."""
+    """--minutes divides by the time of the run's own step: the cached one (with a method, its
+    teacher features cached too), bf16 under bf16."""
     import reko_mm.benchmarks.fast_step as fast_step
     from reko_mm.compress.pipeline import _step_seconds
     timed = []
     monkeypatch.setattr(fast_step, 'fast_step_cost', lambda *a, arms, **kw:
                         timed.append(arms) or [dict(step_s=1.5)])
-    for method in ('none', 'reko'):
-        for precision in ('fp32', 'bf16'):
-            assert _step_seconds('cfg.py', 't.pth', 32, 4, method, precision) == 1.5
-    assert timed == [['cached'], ['cached bf16'], ['teacher-target'], ['teacher-target bf16']]
+    for precision in ('fp32', 'bf16'):
+        assert _step_seconds('cfg.py', 't.pth', 32, 4, precision) == 1.5
+    assert timed == [['cached'], ['cached bf16']]
     monkeypatch.undo()
     with pytest.raises(ValueError, match=r"unknown arm\(s\) \['bf16'\]"):
         fast_step.fast_step_cost('cfg.py', 'cfg.py', 't.pth', arms=['bf16'])
 
 
+@pytest.mark.parametrize('method, layers', [('reko', ['model.11', 'model.5', 'model.8']),
+                                            ('at', ['model.11', 'model.2', 'model.5',
+                                                    'model.8'])])
+def test_a_method_trains_on_the_teachers_cached_features(method, layers, tmp_path):
+    """With a distillation method the run caches the teacher's features at the layers its terms
+    read beside its translations, and trains and times its step on them."""
+    from reko_mm.compress.plan import run_overrides
+    from reko_mm.benchmarks.fast_step import fast_step_cost
+    from reko_mm.compress.plan import FAST_FEATURES, config_text, write_run_config
+    from reko_mm.utils.config import load_config
+    gen = generator_file(tmp_path / 'G.pth', JunyanzResnetGenerator(ngf=8, num_blocks=9,
+                                                                    norm='in_affine'))
+    from reko_mm.converters import import_generator
+    teacher = str(tmp_path / 'teacher.pth')
+    import_generator(gen, teacher, 'vintage', log=lambda _: None)
+    teacher_cfg = dict(load_config(osp.join('configs', 'reko', FAST_FEATURES)).model.teacher
+                       .generator, base_channels=8)
+    o = run_overrides(teacher_cfg, teacher, 4, method, str(tmp_path / 'photos'),
+                      str(tmp_path / 'cache'), SIZE, 2, 'fp32', 0)
+    assert o['train_dataloader.dataset.features'] == layers
+    path = write_run_config(str(tmp_path / 'run.py'),
+                            config_text(o, method, str(tmp_path / 'w'), str(tmp_path / 'run.py'),
+                                        ['test']), o)
+    cfg = load_config(path)
+    assert cfg.model.teacher.as_target == 'cached' and list(cfg.model.distill.losses) == \
+        ([method] if method == 'reko' else ['at'])
+    rows = fast_step_cost(path, path, teacher, sizes=[SIZE], batches=[2], repeats=1,
+                          arms=['cached'], log=lambda s: None)
+    assert rows[0]['step_s'] > 0
 def test_layouts_paired_unpaired_and_folders(tmp_path):
     # pix2pix A|B pairs: the input half is written (AtoB: left, BtoA: right)
     pairs = write_images(tmp_path / 'pairs' / 'train', 4, shape=(16, 32))

@@ -17,15 +17,22 @@ from test_distil_your_model import photos, run, vintage_teacher, vintagify_cfg  
 SIZE = 32
 
 
-def cached_cfg(photos, teacher, work_dir, cache, **options):
-    cfg = vintagify_cfg('vintagify_7x_nokd_cached.py', photos, teacher, work_dir, size=SIZE,
-                        **options)
+def cached_cfg(photos, teacher, work_dir, cache, name='vintagify_7x_nokd_cached.py',
+               **options):
+    cfg = vintagify_cfg(name, photos, teacher, work_dir, size=SIZE, **options)
     ds = cfg.train_dataloader.dataset
     ds.update(data_root=str(cache), photo_root=photos, teacher_ckpt=teacher, size=SIZE)
     for t in ds.pipeline:
-        if t.type == 'FixedCrop':
+        if t.type in ('FixedCrop', 'CropFlipWithFeatures'):
             t.crop_size = (SIZE, SIZE)
     return cfg
+
+
+REKO_LAYERS = ['model.11', 'model.5', 'model.8']
+
+
+def reko_cached_cfg(photos, teacher, work_dir, cache, **options):
+    return cached_cfg(photos, teacher, work_dir, cache, name='vintagify_7x_fast.py', **options)
 
 
 def test_the_cache_holds_the_teachers_translations_of_the_resized_photos(photos, vintage_teacher,
@@ -129,15 +136,11 @@ def test_a_stale_cache_is_refused_and_rebuilt_where_it_changed(photos, vintage_t
     assert os.listdir(tmp_path / 'mine') == ['notes.txt']
 
 
-def test_cached_targets_are_refused_where_the_teacher_has_to_run_or_made_them_not(
+def test_cached_targets_are_refused_where_the_teacher_made_them_not(
         photos, vintage_teacher, tmp_path):
     teacher, _ = vintage_teacher
     from mmagic.registry import MODELS
     from mmagic.structures import DataSample
-    cfg = vintagify_cfg('vintagify_7x.py', photos, teacher, tmp_path,
-                        **{'model.teacher.as_target': 'cached'})
-    with pytest.raises(ValueError, match=r"as_target='cached' .*\['reko'\].*as_target=True"):
-        MODELS.build(cfg.model)
     with pytest.raises(TypeError, match=r"True, False or 'cached'"):
         MODELS.build(vintagify_cfg('vintagify_7x_nokd.py', photos, teacher, tmp_path,
                                    **{'model.teacher.as_target': 1}).model)
@@ -184,3 +187,146 @@ def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_tea
         assert np.isfinite(out[size]['kid']) and np.isfinite(out[size]['identity_kid'])
         assert out[size]['identity_psnr'] < 40
     assert 0 < out['teacher_across_sizes']['psnr'] < 90
+
+
+def test_the_cache_keeps_the_teachers_features_of_the_whole_resized_photo(
+        photos, vintage_teacher, tmp_path):
+    teacher, _ = vintage_teacher
+    from mmagic.registry import MODELS
+    from reko_mm.recorders import ModuleOutputRecorder
+    cache = tmp_path / 'cache'
+    cfg = reko_cached_cfg(photos, teacher, tmp_path, cache)
+    info = build_teacher_translations(cfg, log=lambda _: None)
+    assert info['built'] == 12  # 6 photos and their mirror images
+    manifest = json.load(open(cache / 'manifest.json'))
+    assert manifest['features'] == REKO_LAYERS and manifest['mirrored'] is True
+    assert manifest['feature_strides'] == {n: 4 for n in REKO_LAYERS}
+    names = sorted(manifest['splits']['train'])
+    assert names == sorted([f'{i:03d}' for i in range(6)] + [f'{i:03d}~mirrored'
+                                                              for i in range(6)])
+    model = MODELS.build(cfg.model).eval()
+    recs = {n: ModuleOutputRecorder(model.teacher['vintage'], n) for n in REKO_LAYERS}
+    sizes = 0
+    for name in names:
+        photo = cv2.imread(str(cache / 'train' / 'photo' / f'{name}.png'))
+        if name.endswith('~mirrored'):  # the mirror image of the photo, not of its translation
+            plain = cv2.imread(str(cache / 'train' / 'photo' / f'{name[:3]}.png'))
+            assert np.array_equal(photo, plain[:, ::-1])
+        x = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 127.5 - 1
+        for r in recs.values():
+            r.data, r._active = [], True
+        with torch.no_grad():
+            out = model.teacher.translate('vintage', x, exact=True)
+        target = cv2.imread(str(cache / 'train' / 'vintage' / f'{name}.png')).astype(np.float32)
+        assert np.abs(target - (out[0].permute(1, 2, 0).numpy() * 127.5 + 127.5)).max() <= 0.51
+        with np.load(cache / 'train' / 'features' / f'{name}.npz') as z:
+            assert sorted(z.files) == REKO_LAYERS
+            for n in REKO_LAYERS:
+                want = recs[n].get()[0].numpy()
+                got = z[n]
+                assert got.dtype == np.float16 and got.shape == want.shape
+                assert got.shape[1:] == (photo.shape[0] // 4, photo.shape[1] // 4)
+                assert np.abs(got.astype(np.float32) - want).max() <= \
+                    1e-3 * np.abs(want).max() + 1e-3
+        sizes += osp.getsize(cache / 'train' / 'features' / f'{name}.npz')
+    assert info['bytes'] > sizes
+    # a cache without the features is refused by a config that reads them, with the fix
+    plain = tmp_path / 'plain'
+    build_teacher_translations(cached_cfg(photos, teacher, tmp_path, plain), log=lambda _: None)
+    from mmengine.runner import Runner
+    with pytest.raises(StaleCacheError, match=r"features: the cache has \[\], the config asks "
+                                               r"for \['model.11'.*teacher_translations\.py"):
+        Runner.from_cfg(reko_cached_cfg(photos, teacher, tmp_path / 'r', plain)).train()
+    # a build that would not cache a layer the terms read is refused before it starts
+    short = reko_cached_cfg(photos, teacher, tmp_path, tmp_path / 'short')
+    short.train_dataloader.dataset.features = ['model.5']
+    with pytest.raises(ValueError, match=r"add \['model.11', 'model.8'\] to it"):
+        build_teacher_translations(short, log=lambda _: None)
+    assert not (tmp_path / 'short' / 'manifest.json').exists()
+
+
+def test_crop_and_flip_keep_the_features_on_the_pixels_they_came_from():
+    from reko_mm.datasets import CropFlipWithFeatures
+    rng = np.random.default_rng(0)
+    img = rng.random((24, 40, 3)).astype(np.float32)
+
+    def block_mean(a, s):  # a stride-s feature map of an H x W x C image, channels first
+        h, w, c = a.shape
+        return a.reshape(h // s, s, w // s, s, c).mean((1, 3)).transpose(2, 0, 1)
+    seen = set()
+    for seed in range(40):
+        np.random.seed(seed)
+        out = CropFlipWithFeatures(['a', 'b'], (16, 16))(dict(
+            a=img.copy(), b=img[..., ::-1].copy(),
+            teacher_features=dict(f4=block_mean(img, 4), f8=block_mean(img, 8))))
+        x, y = out['crop_pos']
+        seen.add((x, y, out['flip']))
+        assert x % 8 == 0 and y % 8 == 0  # the largest stride
+        want = img[y:y + 16, x:x + 16]
+        want = want[:, ::-1] if out['flip'] else want
+        assert np.array_equal(out['a'], want) and np.array_equal(out['b'], want[..., ::-1])
+        for name, s in (('f4', 4), ('f8', 8)):
+            assert np.allclose(out['teacher_features'][name], block_mean(want, s), atol=1e-6)
+    assert len({p[:2] for p in seen}) == 2 * 4 and {p[2] for p in seen} == {True, False}
+    with pytest.raises(ValueError, match='multiple of 8'):
+        CropFlipWithFeatures('a', (12, 12))(dict(a=img, teacher_features=dict(
+            f8=block_mean(img, 8))))
+
+
+def test_reko_trains_on_cached_features_without_the_teacher_and_reads_what_it_would_record(
+        photos, vintage_teacher, tmp_path):
+    teacher, _ = vintage_teacher
+    from mmagic.registry import MODELS
+    from mmengine import MessageHub
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import TRANSFORMS
+    from reko_mm.benchmarks.step_cost import optims
+    cache = tmp_path / 'cache'
+    cfg = reko_cached_cfg(photos, teacher, tmp_path / 'run', cache, iters=3)
+    build_teacher_translations(cfg, log=lambda _: None)
+    runner, logs, teacher_calls = run(cfg)
+    assert len(logs) == 3 and all(log['loss_reko_vintage'] > 0 for log in logs), logs
+    assert not [c for c in teacher_calls if c.startswith('train')]
+    assert teacher_calls  # validation
+
+    # the loss on cached features is the loss on the features the teacher records on the
+    # student's crop, when the crop is the whole photo and there is no flip
+    from mmengine.dataset import Compose
+    name = sorted(os.listdir(cache / 'train' / 'photo'))[0][:-4]
+    pipeline = [dict(t) for t in cfg.train_dataloader.dataset.pipeline]
+    photo = cv2.imread(str(cache / 'train' / 'photo' / f'{name}.png'))
+    for t in pipeline:
+        if t['type'] == 'CropFlipWithFeatures':
+            t.update(crop_size=(photo.shape[1], photo.shape[0]), flip_ratio=0)
+    with TRANSFORMS.switch_scope_and_registry('mmagic'):
+        sample = Compose(pipeline)(dict(
+            img_photo_path=str(cache / 'train' / 'photo' / f'{name}.png'),
+            img_vintage_path=str(cache / 'train' / 'vintage' / f'{name}.png'),
+            teacher_features_path=str(cache / 'train' / 'features' / f'{name}.npz'),
+            teacher_sha256=json.load(open(cache / 'manifest.json'))['teacher_sha256']))
+    live_cfg = vintagify_cfg('vintagify_7x.py', photos, teacher, tmp_path, size=SIZE,
+                             **{'model.student_init': cfg.model.student_init})
+    MessageHub.get_current_instance().update_info('iter', 0)
+    losses = {}
+    for label, model_cfg, data in (
+            ('cached', cfg.model, pseudo_collate([sample])),
+            ('live', live_cfg.model, dict(inputs=dict(img_photo=[sample['inputs']['img_photo']]),
+                                          data_samples=[sample['data_samples']]))):
+        torch.manual_seed(0)
+        model = MODELS.build(model_cfg)
+        model.register_distill_state_saver('test')
+        calls = []
+        model.teacher['vintage'].register_forward_hook(lambda *_: calls.append(1))
+        logs = model.train_step(data, optims(model))
+        assert calls == ([] if label == 'cached' else [1])
+        losses[label] = logs['loss_reko_vintage'].item()
+    assert losses['cached'] == pytest.approx(losses['live'], rel=2e-3), losses
+
+    # a batch without the features is refused, with what to add
+    model = MODELS.build(cfg.model)
+    model.register_distill_state_saver('test')
+    bare = pseudo_collate([sample])
+    del bare['teacher_features']
+    with pytest.raises(KeyError, match=r"no cached teacher_features.*features="
+                                       r"\['model.11', 'model.5', 'model.8'\]"):
+        model.train_step(bare, optims(model))

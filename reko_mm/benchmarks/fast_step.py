@@ -4,7 +4,8 @@ is its command line.
 
 * :func:`fast_step_cost`: images per second of one training step of a teacher-target config
   (``as_target=True``: the teacher runs at every step, float32, today's step) against the same
-  student on cached targets (``as_target='cached'``), in float32 and under bf16 autocast
+  student on cached targets (``as_target='cached'``; for a config with distillation terms, with
+  the teacher's features at their layers cached too), in float32 and under bf16 autocast
   (:class:`~reko_mm.engine.AutocastOptimWrapper`, fp32 master weights: ``tools/train.py
   --amp``), optionally channels-last, at each size and batch size, timed round-robin.
 * :func:`crop_gap`: how far ``crop(teacher(photo))`` (what the cache trains on) is from
@@ -40,6 +41,21 @@ def _step(model, opt, data, channels_last: bool):
             return out
         model.data_preprocessor.register_forward_hook(to_cl)
     return lambda: model.train_step(copy.deepcopy(data), opt)
+
+
+def cached_features(model, size: int, batch: int) -> Dict[str, List[torch.Tensor]]:
+    """Random float16 teacher features of the shapes a cache with the layers ``model``'s
+    distillation terms read holds, for ``batch`` ``size`` x ``size`` crops (as collated);
+    ``{}`` for a model whose terms read no teacher layer."""
+    from ..datasets.teacher_translations import feature_strides
+    (domain, ) = model.teacher
+    layers = model.distill.teacher_layers(domain) if model.distill.terms else []
+    if not layers:
+        return {}
+    strides = feature_strides(model.teacher[domain], layers, probe=size)
+    channels = model.distill._teacher_channels
+    return {n: [torch.randn(channels[n], size // s, size // s).half() for _ in range(batch)]
+            for n, s in strides.items()}
 
 
 def fast_step_cost(teacher_target_cfg: str, cached_cfg: str, teacher_ckpt: str,
@@ -78,6 +94,10 @@ def fast_step_cost(teacher_target_cfg: str, cached_cfg: str, teacher_ckpt: str,
                     dict(img_photo=photo, img_vintage=target)
                 data = dict(inputs=inputs, data_samples=[
                     DataSample(metainfo=dict(teacher_sha256=stamp)) for _ in range(batch)])
+                if not arm.startswith('teacher-target'):
+                    features = cached_features(model, size, batch)
+                    if features:
+                        data['teacher_features'] = features
                 fns[arm] = _step(model, opt, data, channels_last)
             times = median_times(fns, warmup=1, repeats=repeats)
             for arm, t in times.items():
@@ -90,6 +110,33 @@ def fast_step_cost(teacher_target_cfg: str, cached_cfg: str, teacher_ckpt: str,
     return rows
 
 
+def _teacher_and_photos(teacher_ckpt: str, folders: Sequence[str], num: int):
+    """The imported teacher (a :class:`FrozenTeacher`, eval), its domain, and ``num`` photo
+    files of ``folders`` spread over them."""
+    from ..models import FrozenTeacher, read_checkpoint
+    state, meta = read_checkpoint(teacher_ckpt)
+    domain = sorted({k.split('.')[1] for k in state if k.startswith('generators.')})[0]
+    teacher = FrozenTeacher(teacher_ckpt, [domain], meta['generator_cfg'], state=state).eval()
+    files = sorted(f for folder in folders for f in glob.glob(osp.join(folder, '*'))
+                   if f.lower().endswith(('.jpg', '.jpeg', '.png')))
+    if not files:
+        raise FileNotFoundError(f'no photos in {list(folders)}')
+    return teacher, domain, files[::max(1, len(files) // num)][:num]
+
+
+def _resized_photo(path: str, short_side: int):
+    """A photo as the cache resizes it: short side ``short_side`` (bicubic), sides cut to a
+    multiple of 4; the photo half of a facades A|B pair."""
+    import cv2
+    img = cv2.imread(path)
+    if img.shape[1] > img.shape[0] * 1.5:  # a facades A|B pair: its photo half
+        img = img[:, :img.shape[1] // 2]
+    h, w = img.shape[:2]
+    s = short_side / min(h, w)
+    img = cv2.resize(img, (int(w * s + 0.5), int(h * s + 0.5)), interpolation=cv2.INTER_CUBIC)
+    return img[:img.shape[0] // 4 * 4, :img.shape[1] // 4 * 4]
+
+
 def crop_gap(teacher_ckpt: str, folders: Sequence[str], size: int, load_size: int = 0,
              num: int = 200, border: int = 16, seed: int = 0) -> Dict[str, float]:
     """On ``num`` photos of ``folders`` (spread over them), resized as the cache resizes them
@@ -98,31 +145,16 @@ def crop_gap(teacher_ckpt: str, folders: Sequence[str], size: int, load_size: in
     ``teacher(crop(photo))`` over the whole crop and without a ``border``-pixel frame, the share
     of crops that are the whole image (identical then), and the PSNR of the unchanged photo to
     the teacher (the bar a student has to pass). The teacher runs in float32."""
-    import cv2
     import numpy as np
-    from ..models import FrozenTeacher, read_checkpoint
     from .teacher_scores import psnr8, translate_bgr
-    state, meta = read_checkpoint(teacher_ckpt)
-    domain = sorted({k.split('.')[1] for k in state if k.startswith('generators.')})[0]
-    teacher = FrozenTeacher(teacher_ckpt, [domain], meta['generator_cfg'], state=state).eval()
-    files = sorted(f for folder in folders for f in glob.glob(osp.join(folder, '*'))
-                   if f.lower().endswith(('.jpg', '.jpeg', '.png')))
-    if not files:
-        raise FileNotFoundError(f'no photos in {list(folders)}')
-    files = files[::max(1, len(files) // num)][:num]
+    teacher, domain, files = _teacher_and_photos(teacher_ckpt, folders, num)
     rng = np.random.default_rng(seed)
 
     def run(img):
         return translate_bgr(lambda x: teacher.translate(domain, x, exact=True), img)
     rows = []
     for f in files:
-        img = cv2.imread(f)
-        if img.shape[1] > img.shape[0] * 1.5:  # a facades A|B pair: its photo half
-            img = img[:, :img.shape[1] // 2]
-        h, w = img.shape[:2]
-        s = (load_size or size) / min(h, w)
-        img = cv2.resize(img, (int(w * s + 0.5), int(h * s + 0.5)), interpolation=cv2.INTER_CUBIC)
-        img = img[:img.shape[0] // 4 * 4, :img.shape[1] // 4 * 4]
+        img = _resized_photo(f, load_size or size)
         y = int(rng.integers(0, img.shape[0] - size + 1))
         x = int(rng.integers(0, img.shape[1] - size + 1))
         crop = img[y:y + size, x:x + size]
@@ -136,3 +168,51 @@ def crop_gap(teacher_ckpt: str, folders: Sequence[str], size: int, load_size: in
     out = {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
     out.update(images=len(rows), size=size, load_size=load_size or size)
     return out
+
+
+def flip_gap(teacher_ckpt: str, folders: Sequence[str], size: int, layers: Sequence[str],
+             num: int = 100, num_regions: int = 64) -> Dict[str, object]:
+    """What a flipped training sample of the cache holds, ``flip(teacher(photo))``, against what
+    the teacher gives for the flipped photo, ``teacher(flip(photo))`` (its filters are not
+    mirror-symmetric), on ``num`` photos resized to short side ``size``: the PSNR (8-bit) of the
+    translations, and per cached ``layers``: the relative L2 distance of the features, their mean
+    cosine similarity per position, and the share of ReKo's ``num_regions`` top positions
+    (teacher attention) the two have in common."""
+    import numpy as np
+    from contextlib import ExitStack
+    from ..losses.region_aware_distill_loss import attention_map
+    from ..recorders import ModuleOutputRecorder
+    from .teacher_scores import psnr8
+    teacher, domain, files = _teacher_and_photos(teacher_ckpt, folders, num)
+    net = teacher[domain]
+    recs = {n: ModuleOutputRecorder(net, n, 'teacher generator') for n in layers}
+
+    def run(img):
+        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
+        with torch.no_grad(), ExitStack() as stack:
+            for r in recs.values():
+                stack.enter_context(r.recording())
+            y = teacher.translate(domain, x / 127.5 - 1, exact=True)
+        out = ((y[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round()
+        return out, {n: r.get()[0] for n, r in recs.items()}
+    rows = {n: [] for n in layers}
+    psnrs = []
+    for f in files:
+        img = _resized_photo(f, size)
+        out, feats = run(img)
+        out_f, feats_f = run(img[:, ::-1])
+        psnrs.append(psnr8(out_f[:, ::-1], out))
+        for n in layers:
+            a, b = feats[n], feats_f[n].flip(-1)
+            k = min(num_regions, a.shape[1] * a.shape[2])
+            top_a = set(attention_map(a[None]).flatten().topk(k).indices.tolist())
+            top_b = set(attention_map(b[None]).flatten().topk(k).indices.tolist())
+            rows[n].append(dict(
+                rel_l2=((a - b).norm() / a.norm()).item(),
+                cosine=torch.nn.functional.cosine_similarity(a, b, dim=0).mean().item(),
+                top_k_shared=len(top_a & top_b) / k))
+    for r in recs.values():
+        r.remove()
+    return dict(images=len(files), size=size, psnr=statistics.mean(psnrs),
+                layers={n: {k: statistics.mean(r[k] for r in v) for k in v[0]}
+                        for n, v in rows.items()})

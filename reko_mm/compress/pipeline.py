@@ -11,7 +11,8 @@ The steps (each printed with the elapsed time and an estimate of what is left):
    check it (data, UNet depth) before any training;
 5. train it with ``tools/train.py`` (the fast teacher-target recipe of the released students:
    the teacher's translations computed once, the student initialised from the teacher, 4 images a
-   step, the rate decayed linearly over the second half; or a distillation method), with a
+   step, the rate decayed linearly over the second half; with a distillation method, the
+   teacher's features at the layers its terms read computed once as well), with a
    progress bar; a rerun of the same command resumes, Ctrl-C leaves a resumable run;
 6. score the student against the teacher on the held-out images beside the unchanged image;
 7. export it in the fastest runtime of this machine (verified), and time it beside the teacher;
@@ -42,13 +43,11 @@ def default_work_dir(generator: str, ratio: Optional[str], width: Optional[int],
                     f"{stem}_{ratio if width is None else f'w{width}'}_{method}")
 
 
-def _step_seconds(cfg_path: str, teacher: str, size: int, batch: int, method: str,
-                  precision: str) -> float:
+def _step_seconds(cfg_path: str, teacher: str, size: int, batch: int, precision: str) -> float:
     """Seconds of one training step of the run's config here (the median of 2 after a warm-up;
-    random pixels)."""
+    random pixels, and random teacher features where a method reads them)."""
     from ..benchmarks.fast_step import fast_step_cost
-    arm = ('teacher-target' if method != 'none' else 'cached') + \
-        (' bf16' if precision == 'bf16' else '')
+    arm = 'cached' + (' bf16' if precision == 'bf16' else '')
     rows = fast_step_cost(cfg_path, cfg_path, teacher, sizes=[size], batches=[batch],
                           repeats=2, arms=[arm], log=lambda s: None)
     return rows[0]['step_s']
@@ -165,7 +164,7 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
     from ..utils.config import load_config
     batch = load_config(cfg_path).train_dataloader.batch_size  # the recipe's
     if 'step_s' not in plan:  # time a step here: the training's length, or what fits
-        plan['step_s'] = _step_seconds(cfg_path, teacher, size, batch, method, precision)
+        plan['step_s'] = _step_seconds(cfg_path, teacher, size, batch, precision)
         if minutes is not None:
             run_iters = iters_in(minutes, plan['step_s'])
             cfg_path = _write_config(work_dir, teacher_cfg, teacher, width, method, photos,
@@ -183,13 +182,14 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
     stages.start('train', f'train the student: {run_iters} iterations of {batch} images at '
                           f'{size}x{size} ({precision}, method {method})')
     cfg = load_config(cfg_path)
-    if method == 'none':
-        from ..datasets.teacher_translations import build_teacher_translations
-        t = time.time()
-        info = build_teacher_translations(cfg, log=lambda s: None)
-        sub(f"the teacher's translations of the {data_info['train']} training images: "
-            f"{info['built']} built, {info['kept']} kept ({time.time() - t:.0f} s, "
-            f"{cfg.train_dataloader.dataset.data_root})")
+    from ..datasets.teacher_translations import build_teacher_translations
+    t = time.time()
+    info = build_teacher_translations(cfg, log=lambda s: None)
+    features = cfg.train_dataloader.dataset.get('features')
+    sub(f"the teacher's translations of the {data_info['train']} training images"
+        + (f" and its features at {', '.join(features)}" if features else '') +
+        f": {info['built']} built, {info['kept']} kept ({time.time() - t:.0f} s, "
+        f"{info['bytes'] / 2**20:.0f} MiB, {cfg.train_dataloader.dataset.data_root})")
     queue = RunQueue(jobs=1, threads=threads, log=sub, progress_every=20,
                      progress=lambda p: progress_bar(p, batch))
     os.makedirs(osp.join(work_dir, 'train'), exist_ok=True)

@@ -13,10 +13,9 @@ from ..utils.config import load_config
 
 # the shipped recipes the run's config inherits: the fast teacher-target recipe (the teacher's
 # translations cached; the released students' recipe), and for a distillation method the same
-# student on the uncached teacher-target config (its terms read the teacher's features at
-# every step) with the fast recipe's schedule, initialisation and batch restated
+# recipe with the teacher's features cached as well, at the layers the method's terms read
 FAST = 'vintagify/vintagify_7x_nokd_fast.py'
-UNCACHED = 'vintagify/vintagify_7x_nokd.py'
+FAST_FEATURES = 'vintagify/vintagify_7x_fast.py'
 # the released students' schedule: its length is a run's default length (--iters)
 RELEASE = 'vintagify/vintagify_7x_nokd_release.py'
 # the recipe's domain names: its input images are 'photo', the teacher's output 'vintage'
@@ -27,9 +26,6 @@ RATIOS = {'4x': 4, '7x': 7, '16x': 16}
 # AVX-512 bf16 alone; fp32 2.6-4.9 s)
 STEP_GUESS_S = {'bf16': 0.85, 'fp32': 3.9}
 ARCH_OF = {'ResnetGenerator': 'resnet', 'UnetGenerator': 'unet'}
-# what the fast recipe sets beyond its uncached base, restated for a distillation method
-FAST_KEYS = ('model.student_init', 'train_dataloader.batch_size', 'optim_wrapper',
-             'param_scheduler')
 RECORD = 'compress.json'
 # the arguments that make a run: the same ones resume it, others are another run
 RUN_ARGS = ('generator_sha256', 'key', 'source_channel_order', 'data', 'layout', 'direction',
@@ -96,23 +92,26 @@ def run_overrides(teacher_cfg: dict, teacher_ckpt: str, width: int, method: str,
          'model.teacher.ckpt': teacher_ckpt}
     fast = load_config(osp.join(CONFIGS, FAST))
     test_pipeline = _resized(fast.test_pipeline, size)
+    base = fast if method == 'none' else load_config(osp.join(CONFIGS, FAST_FEATURES))
+    o.update({'train_dataloader.dataset.data_root': cache,
+              'train_dataloader.dataset.photo_root': photos,
+              'train_dataloader.dataset.teacher_ckpt': teacher_ckpt,
+              'train_dataloader.dataset.size': size})
     if method == 'none':
-        o.update({'train_dataloader.dataset.data_root': cache,
-                  'train_dataloader.dataset.photo_root': photos,
-                  'train_dataloader.dataset.teacher_ckpt': teacher_ckpt,
-                  'train_dataloader.dataset.size': size,
-                  'train_dataloader.dataset.pipeline': _resized(fast.train_pipeline, size)})
-        base = fast
+        o['train_dataloader.dataset.pipeline'] = _resized(fast.train_pipeline, size)
     else:
+        from ..models.distillers.distill_config import teacher_layers
         distill, optim = distillation(method, arch, probe_size=size)
-        base = load_config(osp.join(CONFIGS, UNCACHED))
-        for key in FAST_KEYS:
-            o[key] = _get(fast, key)
         if optim:  # a method's learnable parts train with the student, at the recipe's rate
-            o['optim_wrapper'] = dict(o['optim_wrapper'], **optim)
+            o['optim_wrapper'] = dict(_get(base, 'optim_wrapper'), **optim)
+        features = teacher_layers(distill)
+        # a method reading only images (the teacher's is the cached translation) caches no
+        # features, and trains on the baseline's data
+        pipeline = base.train_pipeline if features else fast.train_pipeline
         o.update({'model.distill': dict(distill, _delete_=True),
-                  'train_dataloader.dataset.data_root': photos,
-                  'train_dataloader.dataset.pipeline': _resized(base.train_pipeline, size)})
+                  'train_dataloader.dataset.features': features,
+                  'train_dataloader.dataset.mirrored': bool(features),
+                  'train_dataloader.dataset.pipeline': _resized(pipeline, size)})
     norm = teacher_cfg.get('norm_cfg') or {}
     if norm.get('type') == 'IN' and not norm.get('affine'):
         # no scale to rank channels by (student_init's norm_scale would fall back to filter
@@ -191,7 +190,7 @@ def config_text(overrides: Dict, method: str, work_dir: str, config_path: str,
                 header: List[str], train_tool: str = 'tools/train.py') -> str:
     """The run's config: ``_base_`` (the shipped recipe, relative to the config's folder) and
     one top-level assignment per overridden key, with a header saying how to train it again."""
-    base = FAST if method == 'none' else UNCACHED
+    base = FAST if method == 'none' else FAST_FEATURES
     lines = [f'# {h}' if h else '#' for h in header]
     lines += ['#', '# Train it again (or after editing it) with MMagic\'s runner:',
               f'#   python {train_tool} {config_path} --work-dir {work_dir} --resume', '',

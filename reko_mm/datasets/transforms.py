@@ -1,10 +1,14 @@
-"""Data transforms for the synthetic sets: the object masks beside an image."""
+"""Data transforms: the object masks beside a synthetic set's image, and the teacher's cached
+features beside a cached translation pair."""
+import math
 import os.path as osp
 
 import cv2
 import numpy as np
+import torch
 from mmcv.transforms import BaseTransform
 
+from mmagic.datasets.transforms import PackInputs
 from mmagic.registry import TRANSFORMS
 
 
@@ -42,3 +46,113 @@ class LoadSceneMask(BaseTransform):
                 '(tools/dataset_converters/make_synthetic.py) writes.')
         results[self.key] = (mask > 127).astype(np.uint8)[..., None]
         return results
+
+
+@TRANSFORMS.register_module()
+class LoadTeacherFeatures(BaseTransform):
+    """Load the teacher's cached features of a sample (``TeacherTranslationDataset`` with
+    ``features``) as ``results[key] = {layer: C x h x w float16 array}``.
+
+    Args:
+        key (str): where to put them (default ``'teacher_features'``).
+        path_key (str): the results key of the ``.npz`` path.
+    """
+
+    def __init__(self, key: str = 'teacher_features',
+                 path_key: str = 'teacher_features_path'):
+        self.key = key
+        self.path_key = path_key
+
+    def transform(self, results: dict) -> dict:
+        if self.path_key not in results:
+            raise KeyError(
+                f'LoadTeacherFeatures: no {self.path_key!r} in the results (keys: '
+                f'{sorted(results)}); train on TeacherTranslationDataset with features=[...]')
+        with np.load(results[self.path_key], allow_pickle=False) as arrays:
+            results[self.key] = {n: arrays[n] for n in arrays.files}
+        return results
+
+
+@TRANSFORMS.register_module()
+class CropFlipWithFeatures(BaseTransform):
+    """A random ``crop_size`` crop of the images ``keys``, and of the teacher's features
+    (``results[feature_key]``, ``{layer: C x h x w}``) at the same place, then a horizontal flip
+    of all of them with probability ``flip_ratio``: MMagic's ``FixedCrop`` and ``Flip`` for an
+    image pair with its cached teacher features.
+
+    The crop starts at a multiple of the layers' stride (image side / feature side), so that it
+    covers whole feature positions; ``TeacherTranslationDataset`` cuts the sides to such a
+    multiple. Records ``crop_pos`` (x, y) and ``flip`` in the results.
+
+    Args:
+        keys (list[str]): the images (H x W x C, all the same size).
+        crop_size (tuple[int]): (width, height), each a multiple of the strides.
+        flip_ratio (float): the probability of a horizontal flip.
+        feature_key (str): where :class:`LoadTeacherFeatures` put the features.
+    """
+
+    def __init__(self, keys, crop_size, flip_ratio: float = 0.5,
+                 feature_key: str = 'teacher_features'):
+        self.keys = [keys] if isinstance(keys, str) else list(keys)
+        self.crop_w, self.crop_h = (crop_size, crop_size) if isinstance(crop_size, int) \
+            else crop_size
+        self.flip_ratio = flip_ratio
+        self.feature_key = feature_key
+
+    def _stride(self, shape, features) -> int:
+        h, w = shape
+        strides = set()
+        for n, f in features.items():
+            fh, fw = f.shape[-2:]
+            if h % fh or w % fw or h // fh != w // fw:
+                raise ValueError(
+                    f"CropFlipWithFeatures: the teacher's cached {n!r} is {fh}x{fw} for a "
+                    f'{h}x{w} image: not one whole stride; rebuild the cache '
+                    '(tools/dataset_converters/teacher_translations.py CONFIG)')
+            strides.add(h // fh)
+        return math.lcm(1, *strides)
+
+    def transform(self, results: dict) -> dict:
+        features = results[self.feature_key]
+        h, w = results[self.keys[0]].shape[:2]
+        for k in self.keys[1:]:
+            if results[k].shape[:2] != (h, w):
+                raise ValueError(f'CropFlipWithFeatures: {k} is {results[k].shape[:2]}, '
+                                 f'{self.keys[0]} is {(h, w)}')
+        stride = self._stride((h, w), features)
+        if self.crop_h > h or self.crop_w > w or self.crop_h % stride or self.crop_w % stride:
+            raise ValueError(f'CropFlipWithFeatures: a {self.crop_w}x{self.crop_h} crop of a '
+                             f'{w}x{h} image whose features have stride {stride}: the crop must '
+                             f'fit and be a multiple of {stride}')
+        y = stride * np.random.randint(0, (h - self.crop_h) // stride + 1)
+        x = stride * np.random.randint(0, (w - self.crop_w) // stride + 1)
+        flip = np.random.rand() < self.flip_ratio
+        for k in self.keys:
+            img = results[k][y:y + self.crop_h, x:x + self.crop_w]
+            results[k] = np.ascontiguousarray(img[:, ::-1] if flip else img)
+        cropped = {}
+        for n, f in features.items():
+            s = h // f.shape[-2]
+            f = f[..., y // s:(y + self.crop_h) // s, x // s:(x + self.crop_w) // s]
+            cropped[n] = np.ascontiguousarray(f[..., ::-1] if flip else f)
+        results[self.feature_key] = cropped
+        results['crop_pos'] = (x, y)
+        results['flip'] = flip
+        return results
+
+
+@TRANSFORMS.register_module()
+class PackInputsWithFeatures(PackInputs):
+    """MMagic's ``PackInputs``, with the teacher's features (``results[feature_key]``) packed
+    beside ``inputs`` and ``data_samples`` as ``{layer: tensor}``; ``TeacherStudentGAN``
+    (``as_target='cached'``) reads them there in place of running the teacher."""
+
+    def __init__(self, feature_key: str = 'teacher_features', **kwargs):
+        super().__init__(**kwargs)
+        self.feature_key = feature_key
+
+    def transform(self, results: dict) -> dict:
+        packed = super().transform(results)
+        packed[self.feature_key] = {n: torch.from_numpy(f)
+                                    for n, f in results[self.feature_key].items()}
+        return packed

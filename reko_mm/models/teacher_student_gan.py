@@ -62,7 +62,9 @@ class TeacherStudentGAN(BaseTranslationModel):
     With ``teacher.as_target='cached'`` the targets come with the data: the teacher's
     translations computed once (:class:`reko_mm.datasets.TeacherTranslationDataset`, each sample
     stamped with the teacher file's sha256, checked at every step). The teacher does not run in
-    training, only in validation and test; ``distill`` must have no terms.
+    training, only in validation and test. Terms that read the teacher's layers take its cached
+    outputs there (the dataset's ``features``, packed by ``PackInputsWithFeatures``); terms that
+    read its image take the cached translation.
 
     Args:
         student_type (str): the MMagic model distilled (see :data:`SUPPORTED_STUDENTS`).
@@ -160,12 +162,9 @@ class TeacherStudentGAN(BaseTranslationModel):
             default_args=dict(students={d: generators[d] for d in domains},
                               teachers=dict(self.teacher), teacher=self.teacher))
         if self.cached_targets:
-            if self.distill.terms:
-                raise ValueError(
-                    f"model.teacher.as_target='cached' trains without running the teacher, but "
-                    f'the distillation terms {sorted(self.distill.terms)} read its features or '
-                    'its output on the crop the student sees, so the teacher has to run: use '
-                    "as_target=True with them (docs/benchmarks.md: which methods need it)")
+            if len(self.teacher) != 1:
+                raise ValueError(f"model.teacher.as_target='cached' distils one direction; "
+                                 f'this model distils {list(self.teacher)}')
             from ..utils.checkpoint import file_sha256
             self._teacher_sha256 = file_sha256(teacher['ckpt'])
         if not self.distill.terms and not self.as_target:
@@ -175,6 +174,7 @@ class TeacherStudentGAN(BaseTranslationModel):
 
         self._real_inputs: List[torch.Tensor] = []
         self._teacher_images: Dict[str, torch.Tensor] = {}
+        self._cached_features: Dict[str, Dict[str, torch.Tensor]] = {}
         self._first_step_checked = False
         self._distill_state_saver: Optional[str] = None
         self._register_state_dict_hook(_drop_non_student_keys)
@@ -215,7 +215,8 @@ class TeacherStudentGAN(BaseTranslationModel):
             logger='current')
         if self.as_target and teacher.get('as_target') == 'cached':
             print_log("  targets: the teacher's translations cached with the data "
-                      '(TeacherTranslationDataset); the teacher runs in evaluation only',
+                      '(TeacherTranslationDataset), and its features where the distillation '
+                      'terms read them; the teacher runs in evaluation only',
                       logger='current')
         elif self.as_target:
             print_log("  targets: the teacher's translations of the source images (the "
@@ -289,6 +290,7 @@ class TeacherStudentGAN(BaseTranslationModel):
     def _capture_real_inputs(self, module, args, output) -> None:
         if self.cached_targets:
             self._check_cached_targets(output)
+            self._take_cached_teacher(args[0], output)
         elif self.as_target:
             self._fill_teacher_targets(output, record=True)
         inputs = output['inputs'] if isinstance(output, dict) else output[0]
@@ -315,6 +317,30 @@ class TeacherStudentGAN(BaseTranslationModel):
                 f'with sha256 {sorted(map(str, stamps))}, not by {self.teacher.ckpt} '
                 f'({self._teacher_sha256}). Point the dataset\'s teacher_ckpt at the same file '
                 'as model.teacher.ckpt and rebuild the cache.')
+
+    def _take_cached_teacher(self, data: dict, output: dict) -> None:
+        """``as_target='cached'`` with terms: the cached translation is the teacher's image, and
+        the batch's ``teacher_features`` (``PackInputsWithFeatures``) its features."""
+        if not self.distill.terms:
+            return
+        (domain, ) = self.teacher
+        target = output['inputs'][f'img_{domain}']
+        self._teacher_images[domain] = target
+        layers = self.distill.teacher_layers(domain)
+        if not layers:
+            return
+        cached = data.get('teacher_features') if isinstance(data, dict) else None
+        if cached is None:
+            raise KeyError(
+                f"model.teacher.as_target='cached': the distillation terms "
+                f"{sorted(self.distill.terms)} read the teacher's layers {layers}, and the batch "
+                "has no cached teacher_features: cache them (train_dataloader.dataset.features="
+                f'{layers}), load and pack them (LoadTeacherFeatures, CropFlipWithFeatures, '
+                'PackInputsWithFeatures: configs/reko/vintagify/vintagify_7x_fast.py)')
+        self._cached_features[domain] = {
+            n: (torch.stack(list(v)) if isinstance(v, (list, tuple)) else v).to(
+                target.device, torch.float32, non_blocking=True)
+            for n, v in cached.items()}
 
     def _fill_teacher_targets(self, output: dict, record: bool) -> None:
         """``as_target``: put the teacher's translation of each source image in the
@@ -350,11 +376,12 @@ class TeacherStudentGAN(BaseTranslationModel):
             handle.remove()
             self._real_inputs = []
             self._teacher_images = {}
+            self._cached_features = {}
             self.distill.reset()
 
     def forward_train(self, img, target_domain, **kwargs):
         if target_domain not in self.teacher or not self._is_real(img) or \
-                not (self.distill.terms or self.as_target) or self.cached_targets:
+                not self.distill.terms and (self.cached_targets or not self.as_target):
             return super().forward_train(img, target_domain=target_domain, **kwargs)
         with self.distill.recording(target_domain, 'student'):
             results = super().forward_train(img, target_domain=target_domain, **kwargs)
@@ -363,7 +390,9 @@ class TeacherStudentGAN(BaseTranslationModel):
             with torch.no_grad(), self.distill.recording(target_domain, 'teacher'):
                 teacher_img = self.teacher.translate(target_domain, img, **kwargs)
         self.distill.keep(target_domain, real=img, student_img=results['target'],
-                          teacher_img=teacher_img)
+                          teacher_img=teacher_img,
+                          teacher_features=self._cached_features.get(target_domain)
+                          if self.cached_targets else None)
         return results
 
     def _eval_step(self, step, data):

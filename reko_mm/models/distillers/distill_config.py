@@ -166,3 +166,18 @@ def parse_term(name: str, term: dict, default_layers: Optional[List[Tuple[str, s
             raise ValueError(f'{where}: connectors adapt generator features; a term reading '
                              f'{kind} takes none.')
     return TermSpec(name, kind, taps, feature_net, connector, loss, reduce)
+
+
+def layer_pairs(specs) -> List[Tuple[str, str]]:
+    """The ``(student, teacher)`` layer pairs the ``specs`` (:class:`TermSpec`) read, sorted."""
+    return sorted({tap for s in specs if s.kind == 'layers' for tap in s.taps})
+
+
+def teacher_layers(distill: dict) -> List[str]:
+    """The teacher layers ``model.distill``'s terms read (sorted names): what a cache of the
+    teacher's features has to hold for it."""
+    distill = normalise(distill, allow_empty=True)
+    default = parse_layers(distill['layers']) if distill.get('layers') is not None else None
+    nets = dict(distill.get('feature_nets') or {})
+    specs = [parse_term(n, t, default, nets) for n, t in distill['losses'].items()]
+    return sorted({t for _, t in layer_pairs(specs)})

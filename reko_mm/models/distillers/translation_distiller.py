@@ -128,7 +128,7 @@ class TranslationDistiller(nn.Module):
                              f'{self.disabled_terms}); nothing would be distilled.')
 
         # -- recorders on the generators, at every tap some term reads
-        pairs = sorted({tap for s in active if s.kind == 'layers' for tap in s.taps})
+        pairs = distill_config.layer_pairs(active)
         self._recorders: Dict[str, Dict[str, Dict[str, object]]] = {'student': {}, 'teacher': {}}
         for side, nets in (('student', students), ('teacher', teachers)):
             names = sorted({p[0 if side == 'student' else 1] for p in pairs})
@@ -146,6 +146,7 @@ class TranslationDistiller(nn.Module):
                 shapes[side] = self._probe(nets[domain], self._recorders[side][domain])
         fnet_shapes = {name: self._probe_feature_net(net) for name, net in
                        self.feature_nets.items()}
+        self._teacher_channels = {n: s[1] for n, s in shapes.get('teacher', {}).items()}
 
         # -- connectors and losses, per term, domain and tap (in this order: seeded runs build
         #    the same random projection heads as reko-mm did before the distiller existed)
@@ -240,17 +241,54 @@ class TranslationDistiller(nn.Module):
                 stack.enter_context(rec.recording())
             yield
 
+    def teacher_layers(self, domain: str) -> List[str]:
+        """The teacher layers the terms read at ``domain`` (sorted names)."""
+        return sorted(self._recorders['teacher'][domain])
+
     def keep(self, domain: str, real: torch.Tensor, student_img: torch.Tensor,
-             teacher_img: torch.Tensor) -> None:
-        """Keep what one real-image translation recorded, for :meth:`compute_losses`."""
+             teacher_img: torch.Tensor,
+             teacher_features: Optional[Dict[str, torch.Tensor]] = None) -> None:
+        """Keep what one real-image translation recorded, for :meth:`compute_losses`;
+        ``teacher_features`` (``{layer: N x C x h x w}``, the teacher's cached outputs) stand
+        for the teacher's recordings when the teacher did not run."""
         feats = {}
         for side in ('student', 'teacher'):
             recs = self._recorders[side][domain]
-            feats[side] = {n: r.get() for n, r in recs.items()}
+            if side == 'teacher' and teacher_features is not None:
+                feats[side] = self._cached(domain, teacher_features, feats['student'])
+            else:
+                feats[side] = {n: r.get() for n, r in recs.items()}
             for r in recs.values():
                 r.clear()
         self._records[domain] = dict(real=real, student_img=student_img,
                                      teacher_img=teacher_img.detach(), **feats)
+
+    def _cached(self, domain: str, cached: Dict[str, torch.Tensor],
+                student: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """The teacher's cached features at the layers the terms read, checked against the
+        teacher's channels and the student's feature maps."""
+        missing = [n for n in self.teacher_layers(domain) if n not in cached]
+        if missing:
+            raise KeyError(
+                f"the distillation terms read the teacher's layers {missing}, which the cached "
+                f'features do not hold (they hold {sorted(cached)}): add them to '
+                'train_dataloader.dataset.features and rebuild the cache '
+                '(tools/dataset_converters/teacher_translations.py CONFIG)')
+        pairs = {t: s for spec in self.specs.values() if spec.kind == 'layers'
+                 and spec.name in self.terms for s, t in spec.taps}
+        out = {}
+        for n in self.teacher_layers(domain):
+            f = cached[n]
+            s = student[pairs[n]]
+            if f.shape[1] != self._teacher_channels[n] or f.shape[0] != s.shape[0] or \
+                    f.shape[2:] != s.shape[2:]:
+                raise ValueError(
+                    f"the teacher's cached {n!r} is {tuple(f.shape)} where the teacher gives "
+                    f'{self._teacher_channels[n]} channels and the student\'s {pairs[n]!r} is '
+                    f'{tuple(s.shape)}: the cache was built for another teacher layer or crop; '
+                    'rebuild it for this config')
+            out[n] = f
+        return out
 
     def kept_domains(self) -> List[str]:
         return list(self._records)
