@@ -22,8 +22,9 @@ Training crops both images at the same place (MMagic's ``FixedCrop``), so the ta
 ``crop(teacher(photo))`` where the teacher-target config uses ``teacher(crop(photo))``, and
 flips both, so a flipped target is ``flip(teacher(photo))``, not ``teacher(flip(photo))``;
 ``docs/benchmarks.md`` measures both differences. ``mirrored=True`` makes the flip exact: each
-mirror image is an entry with its own translation, and the pipeline does not flip. With ``features`` the distillation terms read
-the teacher's cached features too, so they train without running the teacher as well
+mirror image is an entry with its own translation, and the pipeline does not flip. With
+``features`` the distillation terms read the teacher's cached features too, so they train
+without running the teacher as well
 (:class:`~reko_mm.datasets.transforms.CropFlipWithFeatures` crops the images at a multiple of
 the layers' stride and the features at the same place; the sides are cut to that multiple).
 The dataset refuses a cache made from another teacher file, another resize, other layers, or
