@@ -330,3 +330,24 @@ def test_reko_trains_on_cached_features_without_the_teacher_and_reads_what_it_wo
     with pytest.raises(KeyError, match=r"no cached teacher_features.*features="
                                        r"\['model.11', 'model.5', 'model.8'\]"):
         model.train_step(bare, optims(model))
+
+
+def test_a_features_cache_that_cannot_fit_is_refused_before_the_work(
+        photos, vintage_teacher, tmp_path, monkeypatch):
+    teacher, _ = vintage_teacher
+    import shutil
+    from collections import namedtuple
+    cache = tmp_path / 'cache'
+    usage = namedtuple('usage', 'total used free')
+    # 12 entries (6 photos, mirrored) x 3 maps of 32 channels (the ngf-8 teacher's residual
+    # blocks) x 8 x 8 at least (short side 32, stride 4), float16
+    need = 12 * 3 * 2 * 32 * 8 * 8
+    monkeypatch.setattr(shutil, 'disk_usage', lambda p: usage(need, need, need - 1))
+    with pytest.raises(OSError, match=r'need at least 0\.0 GiB .*data_root at a disk'):
+        build_teacher_translations(reko_cached_cfg(photos, teacher, tmp_path, cache),
+                                   log=lambda _: None)
+    assert not cache.exists()  # nothing written: the same build runs once there is room
+    monkeypatch.setattr(shutil, 'disk_usage', lambda p: usage(need, 0, need))
+    info = build_teacher_translations(reko_cached_cfg(photos, teacher, tmp_path, cache),
+                                      log=lambda _: None)
+    assert info['built'] == 12

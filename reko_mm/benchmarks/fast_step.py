@@ -47,15 +47,14 @@ def cached_features(model, size: int, batch: int) -> Dict[str, List[torch.Tensor
     """Random float16 teacher features of the shapes a cache with the layers ``model``'s
     distillation terms read holds, for ``batch`` ``size`` x ``size`` crops (as collated);
     ``{}`` for a model whose terms read no teacher layer."""
-    from ..datasets.teacher_translations import feature_strides
+    from ..datasets.teacher_translations import feature_shapes
     (domain, ) = model.teacher
     layers = model.distill.teacher_layers(domain) if model.distill.terms else []
     if not layers:
         return {}
-    strides = feature_strides(model.teacher[domain], layers, probe=size)
-    channels = model.distill._teacher_channels
-    return {n: [torch.randn(channels[n], size // s, size // s).half() for _ in range(batch)]
-            for n, s in strides.items()}
+    shapes = feature_shapes(model.teacher[domain], layers, probe=size)
+    return {n: [torch.randn(v['channels'], size // v['stride'], size // v['stride']).half()
+                for _ in range(batch)] for n, v in shapes.items()}
 
 
 def fast_step_cost(teacher_target_cfg: str, cached_cfg: str, teacher_ckpt: str,

@@ -34,6 +34,7 @@ import copy
 import json
 import os
 import os.path as osp
+import shutil
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -197,9 +198,10 @@ def _layer_list(features) -> List[str]:
     return features
 
 
-def feature_strides(generator, layers: Sequence[str], probe: int = 256) -> Dict[str, int]:
-    """How many input pixels each layer's output position spans (input side / output side),
-    from one dry run of ``generator`` at ``probe`` x ``probe``."""
+def feature_shapes(generator, layers: Sequence[str], probe: int = 256) -> Dict[str, dict]:
+    """``{layer: dict(stride=, channels=)}``: how many input pixels each layer's output
+    position spans (input side / output side) and its channels, from one dry run of
+    ``generator`` at ``probe`` x ``probe``."""
     import torch
     from contextlib import ExitStack
     from ..recorders import ModuleOutputRecorder
@@ -210,14 +212,14 @@ def feature_strides(generator, layers: Sequence[str], probe: int = 256) -> Dict[
             for r in recorders.values():
                 stack.enter_context(r.recording())
             generator(torch.zeros(1, 3, probe, probe, dtype=param.dtype, device=param.device))
-        strides = {}
+        shapes = {}
         for n, r in recorders.items():
-            h, w = r.get().shape[-2:]
+            c, h, w = r.get().shape[-3:]
             if h != w or probe % h:
                 raise ValueError(f'teacher layer {n!r} gives a {h}x{w} map for a {probe}x'
                                  f'{probe} input: not a whole stride; cache another layer')
-            strides[n] = probe // h
-        return strides
+            shapes[n] = dict(stride=probe // h, channels=c)
+        return shapes
     finally:
         for r in recorders.values():
             r.remove()
@@ -277,9 +279,6 @@ def build_teacher_translations(cfg, log=print) -> dict:
         manifest = dict(key, splits={})
     entries = manifest.setdefault('splits', {}).setdefault(split, {})
     photos = list_photos(osp.join(ds.photo_root, split))
-    folders = (source, target) + ((FEATURES, ) if features else ())
-    for folder in folders:
-        os.makedirs(osp.join(cache, split, folder), exist_ok=True)
 
     init_default_scope('mmagic')
     model_cfg = copy.deepcopy(cfg.model)  # the photos alone go through its preprocessor here
@@ -297,7 +296,8 @@ def build_teacher_translations(cfg, log=print) -> dict:
             'vintagify_7x_fast.py lists ReKo\'s)')
     # the sides are cut to a multiple of every cached layer's stride (and of 4), so that a
     # crop at such a multiple falls on whole feature positions
-    strides = feature_strides(model.teacher[target], features) if features else {}
+    shapes = feature_shapes(model.teacher[target], features) if features else {}
+    strides = {n: v['stride'] for n, v in shapes.items()}
     align = math.lcm(4, *strides.values())
     manifest['feature_strides'] = strides
     recorders = {n: ModuleOutputRecorder(model.teacher[target], n, 'teacher generator')
@@ -328,6 +328,19 @@ def build_teacher_translations(cfg, log=print) -> dict:
             kept += 1
         else:
             todo.append((name, path, mirror, sha, files))
+    if shapes and todo:  # refuse before the work a build that cannot fit
+        # float16, at least size x size a photo (its short side is size)
+        need = len(todo) * sum(2 * v['channels'] * (size // v['stride']) ** 2
+                               for v in shapes.values())
+        free = shutil.disk_usage(_existing_parent(cache)).free
+        if need > free:
+            raise OSError(
+                f"the teacher's features of {len(todo)} images need at least "
+                f'{need / 2**30:.1f} GiB in {osp.abspath(cache)}, which has {free / 2**30:.1f} '
+                'GiB free: free space, or point train_dataloader.dataset.data_root at a disk '
+                'that has it (fewer photos, or fewer layers in features, need less)')
+    for folder in (source, target) + ((FEATURES, ) if features else ()):
+        os.makedirs(osp.join(cache, split, folder), exist_ok=True)
     for i, (name, path, mirror, sha, (photo_png, target_png, *feature_npz)) in enumerate(todo):
         results = resize(load({f'{img}_path': path}))
         photo = results[img]
@@ -372,6 +385,13 @@ def build_teacher_translations(cfg, log=print) -> dict:
 
 
 FP16_MAX = 65504.0
+
+
+def _existing_parent(path: str) -> str:
+    path = osp.abspath(path)
+    while not osp.exists(path):
+        path = osp.dirname(path)
+    return path
 
 
 def _write_features(path: str, feats: dict, photo: str) -> None:
