@@ -147,6 +147,7 @@ class TranslationDistiller(nn.Module):
         fnet_shapes = {name: self._probe_feature_net(net) for name, net in
                        self.feature_nets.items()}
         self._teacher_channels = {n: s[1] for n, s in shapes.get('teacher', {}).items()}
+        self._student_of = {t: s for s, t in pairs}  # a student layer read with each teacher's
 
         # -- connectors and losses, per term, domain and tap (in this order: seeded runs build
         #    the same random projection heads as reko-mm did before the distiller existed)
@@ -274,8 +275,7 @@ class TranslationDistiller(nn.Module):
                 f'features do not hold (they hold {sorted(cached)}): add them to '
                 'train_dataloader.dataset.features and rebuild the cache '
                 '(tools/dataset_converters/teacher_translations.py CONFIG)')
-        pairs = {t: s for spec in self.specs.values() if spec.kind == 'layers'
-                 and spec.name in self.terms for s, t in spec.taps}
+        pairs = self._student_of
         out = {}
         for n in self.teacher_layers(domain):
             f = cached[n]
