@@ -195,7 +195,8 @@ class RunQueue:
             raise
 
     def train_and_test(self, work: str, cfg: str, iters: Optional[int], best: bool = False,
-                       threads: Optional[int] = None) -> dict:
+                       threads: Optional[int] = None, train_args: Sequence[str] = (),
+                       score: Optional[Callable[[str, str], List[str]]] = None) -> dict:
         """Train ``cfg`` in ``work`` (unless done), then score its checkpoint on the test set.
 
         Args:
@@ -205,6 +206,9 @@ class RunQueue:
             best (bool): early stopping decides when it is done (a teacher); its best
                 validation checkpoint is scored.
             threads (int, optional): threads for the training (default: ``threads``).
+            train_args (list[str]): more arguments of ``tools/train.py`` (e.g. ``--amp``).
+            score (callable, optional): ``(checkpoint, json path) -> command`` that scores the
+                checkpoint into that JSON file (default: ``tools/test.py ... --out``).
 
         Returns:
             dict: ``work``, ``cfg``, ``ckpt``, ``metrics`` (the test metrics), ``curve``, and
@@ -234,7 +238,8 @@ class RunQueue:
         if state != 'done':
             resume = ['--resume'] if state == 'partial' else []
             mine.append(self.call(
-                [sys.executable, 'tools/train.py', cfg, '--work-dir', work] + resume,
+                [sys.executable, 'tools/train.py', cfg, '--work-dir', work] + list(train_args)
+                + resume,
                 osp.join(work, 'train.log'), threads=threads))
             if not self.dry_run:
                 open(done_marker, 'w').close()
@@ -244,8 +249,9 @@ class RunQueue:
         best_ckpts = sorted(glob.glob(osp.join(work, 'best_*.pth'))) if best else []
         ckpt = best_ckpts[-1] if best_ckpts else last_ckpt(work)
         out = osp.join(work, 'test_metrics.json')
-        mine.append(self.call([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir',
-                               osp.join(work, 'test'), '--out', out], osp.join(work, 'test.log')))
+        cmd = score(ckpt, out) if score else [sys.executable, 'tools/test.py', cfg, ckpt,
+                                              '--work-dir', osp.join(work, 'test'), '--out', out]
+        mine.append(self.call(cmd, osp.join(work, 'test.log')))
         with open(out) as f:
             metrics = json.load(f)
         run = dict(work=work, cfg=cfg, ckpt=ckpt, metrics=metrics,
