@@ -29,16 +29,24 @@ def differences(a, b, path):
 def test_the_study_runs_the_shipped_fast_configs(tmp_path):
     planned = convergence.run(str(tmp_path / 'work'), '', '', dry_run=True)['planned']
     assert not (tmp_path / 'work').exists()  # a dry run writes nothing
-    assert sorted(planned) == ['16x_nokd_seed1', '16x_reko_seed1', '7x_nokd_seed1',
-                               '7x_nokd_seed2', '7x_omgd_seed1', '7x_omgd_seed2',
-                               '7x_reko_seed1', '7x_reko_seed2']
+    assert list(planned) == ['7x_nokd_seed1', '7x_reko_seed1', '7x_omgd_seed1', '7x_nokd_seed2',
+                             '7x_reko_seed2', '7x_omgd_seed2', '16x_nokd_seed1',
+                             '16x_reko_seed1', '16x_omgd_seed1']
     # ReKo's and the baseline's runs are the shipped configs, apart from paths and schedule
     for arm, name in (('nokd', 'vintagify_7x_fast_nokd.py'), ('reko', 'vintagify_7x_fast.py')):
         shipped = load_config(osp.join(ROOT, 'configs/reko/vintagify', name))
         run = planned[f'7x_{arm}_seed1']
         assert differences(shipped.model, run.model, 'model') == []
         assert differences(shipped.train_dataloader, run.train_dataloader, 'train') == []
-        assert differences(shipped.optim_wrapper, run.optim_wrapper, 'optim') == []
+        # bf16 autocast, float32 master weights: what tools/train.py --amp on a CPU does,
+        # written into the config, so a GPU runs bf16 too and a fp32 run is another run
+        amp = [f'optim.{k}.type' for k in ('generators', 'discriminators')] + \
+            [f'optim.{k}.{f}' for k in ('generators', 'discriminators')
+             for f in ('loss_scale', 'dtype')]
+        assert sorted(d.split(':')[0] for d in differences(
+            shipped.optim_wrapper, run.optim_wrapper, 'optim')) == sorted(amp)
+        assert run.optim_wrapper.generators.dtype == 'bfloat16'
+        assert run.optim_wrapper.generators.type == 'AutocastOptimWrapper'
     # the baseline reads ReKo's cache: the same samples at the same cost
     data = {k: v.train_dataloader.dataset for k, v in planned.items()}
     assert data['7x_nokd_seed1'].data_root == data['7x_reko_seed1'].data_root
@@ -53,6 +61,9 @@ def test_the_study_runs_the_shipped_fast_configs(tmp_path):
         assert cfg.randomness.seed == int(name[-1])
         assert cfg.model.generator.base_channels == (16 if name.startswith('16x') else 24)
         assert len(cfg.val_dataloader.dataset.indices) == 100
+    fp32 = convergence.study_config('7x', 'reko', 1, str(tmp_path / 'work'), precision='fp32')
+    assert differences(load_config(osp.join(ROOT, 'configs/reko/vintagify/vintagify_7x_fast.py'))
+                       .optim_wrapper, fp32.optim_wrapper, 'optim') == []
     seed2 = planned['7x_reko_seed2'].to_dict()
     seed2['randomness']['seed'] = 1
     assert seed2 == planned['7x_reko_seed1'].to_dict()
@@ -64,15 +75,23 @@ def test_the_study_runs_the_shipped_fast_configs(tmp_path):
 def test_a_curve_is_flat_when_its_last_fifth_gains_little():
     gain = convergence.last_share_gain
     curve = [(600 * i, 20 + i) for i in range(1, 11)]  # +1 dB a validation
-    assert gain(curve, 6000) == pytest.approx(2.0)  # 6000 vs 4800
+    assert gain(curve, 6000) == (pytest.approx(2.0), 4800)
     assert gain(curve[:-1], 6000) is None  # not finished
     assert gain([(6000, 27.0)], 6000) is None  # nothing before the last fifth
-    assert gain([(4000, 27.0), (6000, 27.05)], 6000) == pytest.approx(0.05)
+    # validations every 1000 steps: the gain is measured from step 4000, and says so
+    assert gain([(4000, 27.0), (5000, 27.5), (6000, 27.05)], 6000) == \
+        (pytest.approx(0.05), 4000)
+    assert [convergence.trend(g) for g in (0.05, -0.05, 0.2, -0.2)] == \
+        ['flat', 'flat', 'rising', 'falling']
 
 
-def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp_path):  # noqa: F811
+def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp_path,  # noqa: F811
+                                                    monkeypatch):
     """Two arms of a tiny study end to end (a small teacher of vintagify's layout, 32x32, two
-    steps), then again: every run reused, nothing trained or scored."""
+    steps), started outside the repository; then again: every run reused, nothing trained or
+    scored; with other score sizes: scored again, not trained; in another precision:
+    refused."""
+    monkeypatch.chdir(tmp_path)
     work = tmp_path / 'work'
     shutil.copytree(photos, convergence.photos_path(str(work)))
     teacher = convergence.teacher_path(str(work))
@@ -83,12 +102,11 @@ def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp
                'model.discriminator.base_channels': 8, 'model.distill.probe_size': 32,
                'train_dataloader.num_workers': 0, 'default_hooks.logger.interval': 1}
 
-    def study(lines):
+    def study(lines, sizes=(32, 48), precision='fp32'):
         return convergence.run(
-            str(work), '', '', size=32, iters=2, eval_interval=1, widths=('7x',),
+            'work', '', '', size=32, iters=2, eval_interval=1, widths=('7x',),
             arms={'7x': ['nokd', 'reko']}, seeds={'7x': (1,)}, num_test=2, val_num=2,
-            score_sizes=(32, 48), precision='fp32',
-            options=options, log=lines.append)
+            score_sizes=sizes, precision=precision, options=options, log=lines.append)
     lines = []
     results = study(lines)
     runs = {r['arm']: r for r in results['runs']}
@@ -100,6 +118,7 @@ def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp
         assert [it for it, _ in r['curve']] == [1, 2]
         assert r['last_share_gain'] == pytest.approx(
             r['curve'][1][1]['teacher/psnr'] - r['curve'][0][1]['teacher/psnr'])
+        assert r['gain_since'] == 1
         assert r['train_seconds'] > 0
     # the photo's scores are the photo's, whichever student
     assert runs['nokd']['metrics']['32']['identity_psnr'] == \
@@ -108,15 +127,28 @@ def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp
     text = open(work / 'results.md').read()
     assert '| teacher-target baseline |' in text and '| + ReKo |' in text
     assert 'PSNR 48' in text and 'nokd seed 1' in text
-    grid = cv2.imread(str(work / 'samples_7x.jpg'))
+    grid = cv2.imread(str(work / 'samples_7x.png'))
     assert grid.shape[1] == 4 * 32  # photo | teacher | baseline | ReKo
     assert json.load(open(work / 'results.json'))['runs'][1]['arm'] == 'reko'
+    assert sum('of the training photos and their mirror images' in ln for ln in lines) == 1
     trained = [ln for ln in lines if ln.startswith('$ ') and 'tools/train.py' in ln]
-    assert len(trained) == 2 and all('--amp' not in ln for ln in trained)
+    assert len(trained) == 2
 
     again = []
     second = study(again)
     assert not [ln for ln in again if ln.startswith('$ ')]  # nothing trained or scored
+    assert not [ln for ln in again if 'mirror images' in ln]  # nor the cache looked at
     assert sum('done before, not repeated' in ln for ln in again) == 2
     assert [r['metrics'] for r in second['runs']] == [r['metrics'] for r in results['runs']]
+
+    rescored = []
+    third = study(rescored, sizes=(32,))
+    assert [ln.split()[2] for ln in rescored if ln.startswith('$ ')] == \
+        ['tools/analysis_tools/score_against_teacher.py'] * 2
+    assert [r['metrics']['32'] for r in third['runs']] == \
+        [r['metrics']['32'] for r in results['runs']] and '48' not in third['runs'][0]['metrics']
+
+    with pytest.raises(BenchmarkError, match=r'holds a run of another budget or config.*'
+                       r'optim_wrapper'):
+        study([], sizes=(32,), precision='bf16')
 

@@ -165,6 +165,18 @@ def arm_config(student: str, arm: str, arch: str, budget: Optional[dict] = None,
     return cfg
 
 
+def sized_pipeline(pipeline, size: int, crop_keys=('Crop',)) -> list:
+    """A copy of a data pipeline at ``size``: its ``Resize`` to a short side of ``size``, and
+    the crops of the transforms named in ``crop_keys`` to ``size`` x ``size``."""
+    out = copy.deepcopy(list(pipeline))
+    for t in out:
+        if t['type'] == 'Resize':
+            t['scale'] = (size, -1)
+        elif t['type'] in crop_keys:
+            t['crop_size'] = (size, size)
+    return out
+
+
 def config_text(cfg) -> str:
     """A whole config (no ``_base_``) as Python, keys in their order. (mmengine's
     ``pretty_text`` sorts them, and the order of ``model.distill.losses`` is the order in which

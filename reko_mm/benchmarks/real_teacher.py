@@ -28,7 +28,7 @@ import time
 from typing import Dict, List
 
 from .arms import (ABLATIONS, INIT, MIN_BATCH, BenchmarkError, arm_config, config_path, load_config,
-                   run_name, split_arm, write_config)
+                   run_name, sized_pipeline, split_arm, write_config)
 from .report import arm_table, curve_of, curve_plot, sample_grid
 from .runner import RunQueue
 
@@ -125,16 +125,8 @@ def budget(cfg, photos: str, size: int, iters: int, eval_interval: int, seed: in
     """What every run shares (a ``merge_from_dict`` dict): the photos at ``size`` x ``size``,
     the schedule, the teacher, and the metrics (validation: PSNR/SSIM to the teacher; test: also
     FID/KID of the student's outputs against the teacher's)."""
-    import copy
-
     def sized(pipeline):
-        out = copy.deepcopy(list(pipeline))
-        for t in out:
-            if t['type'] == 'Resize':
-                t['scale'] = (size, -1)
-            elif t['type'] == 'Crop':
-                t['crop_size'] = (size, size)
-        return out
+        return sized_pipeline(pipeline, size)
     gt = dict(type='GroundTruthError', fake_key=f'fake_{DOMAIN}', gt_key=f'teacher_{DOMAIN}',
               mask_key=None, prefix='teacher')
     dist = [dict(type=typ, prefix=prefix, fake_nums=num_test, real_nums=num_test,
@@ -376,11 +368,7 @@ def samples(arms: Dict[str, List[dict]], out_png: str, num: int = 4):
         run_ = arms[arm][0]
         cfg = load(run_['cfg'])
         for key in ('val_dataloader', 'test_dataloader'):
-            for t in cfg[key].dataset.pipeline:
-                if t['type'] == 'Resize':
-                    t['scale'] = (256, -1)
-                elif t['type'] == 'Crop':
-                    t['crop_size'] = (256, 256)
+            cfg[key].dataset.pipeline = sized_pipeline(cfg[key].dataset.pipeline, 256)
         model = load_student(cfg, run_['ckpt'])
         x = real_inputs(cfg, model, 'photo', num)
         if not columns:

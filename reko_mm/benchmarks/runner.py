@@ -18,18 +18,24 @@ from .arms import PARSE_LOCK, ROOT, BenchmarkError
 REUSED = 'done before, not repeated'
 
 
+def scalars(work_dir: str) -> List[dict]:
+    """Every record of mmengine's ``scalars.json`` of a run, in order (each session of a resumed
+    run has its own)."""
+    records = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            records += [json.loads(line) for line in f]
+    return records
+
+
 def val_curve(work_dir: str) -> List[tuple]:
     """``[(iteration, {metric: value})]`` of the validations during training (mmengine's
     ``scalars.json``; a metric is a key with a ``/``, e.g. ``GT/psnr_obj``, ``FID-Full/fid``)."""
     curve = []
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            lines = f.readlines()
-        for line in lines:
-            rec = json.loads(line)
-            vals = {k: v for k, v in rec.items() if '/' in k}
-            if vals:
-                curve.append((rec['step'], vals))
+    for rec in scalars(work_dir):
+        vals = {k: v for k, v in rec.items() if '/' in k}
+        if vals:
+            curve.append((rec['step'], vals))
     return curve
 
 
@@ -195,8 +201,9 @@ class RunQueue:
             raise
 
     def train_and_test(self, work: str, cfg: str, iters: Optional[int], best: bool = False,
-                       threads: Optional[int] = None, train_args: Sequence[str] = (),
-                       score: Optional[Callable[[str, str], List[str]]] = None) -> dict:
+                       threads: Optional[int] = None,
+                       score: Optional[Callable[[str, str], List[str]]] = None,
+                       prepare: Optional[Callable[[], None]] = None) -> dict:
         """Train ``cfg`` in ``work`` (unless done), then score its checkpoint on the test set.
 
         Args:
@@ -206,9 +213,11 @@ class RunQueue:
             best (bool): early stopping decides when it is done (a teacher); its best
                 validation checkpoint is scored.
             threads (int, optional): threads for the training (default: ``threads``).
-            train_args (list[str]): more arguments of ``tools/train.py`` (e.g. ``--amp``).
             score (callable, optional): ``(checkpoint, json path) -> command`` that scores the
-                checkpoint into that JSON file (default: ``tools/test.py ... --out``).
+                checkpoint into that JSON file (default: ``tools/test.py ... --out``). A
+                finished run scored by another command is scored again.
+            prepare (callable, optional): called before the run trains (not when it is
+                reused), e.g. to build the data it reads.
 
         Returns:
             dict: ``work``, ``cfg``, ``ckpt``, ``metrics`` (the test metrics), ``curve``, and
@@ -224,10 +233,20 @@ class RunQueue:
         done_marker = osp.join(work, 'train_done')
         if best and state == 'done' and not osp.exists(done_marker):
             state = 'partial'  # early stopping decides when a teacher is done
+        out = osp.join(work, 'test_metrics.json')
+
+        def score_cmd(ckpt):
+            return score(ckpt, out) if score else [
+                sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', osp.join(work, 'test'),
+                '--out', out]
+        run = None
         if state == 'done' and osp.exists(result) and \
                 osp.getmtime(result) >= osp.getmtime(ckpt):
             with open(result) as f:
                 run = json.load(f)
+            if run.get('score_cmd', [''])[1:] not in ([], score_cmd(run['ckpt'])[1:]):
+                run = None  # scored by another command (other sizes, photos): score again
+        if run is not None:
             # one line per command of this run (files written while two jobs ran may list the
             # other job's too)
             own = [c for c in run.get('commands', []) if f'{work}/' in c]
@@ -236,10 +255,11 @@ class RunQueue:
             return run
         mine = []  # this run's commands (other jobs append to self.commands meanwhile)
         if state != 'done':
+            if prepare and not self.dry_run:
+                prepare()
             resume = ['--resume'] if state == 'partial' else []
             mine.append(self.call(
-                [sys.executable, 'tools/train.py', cfg, '--work-dir', work] + list(train_args)
-                + resume,
+                [sys.executable, 'tools/train.py', cfg, '--work-dir', work] + resume,
                 osp.join(work, 'train.log'), threads=threads))
             if not self.dry_run:
                 open(done_marker, 'w').close()
@@ -248,14 +268,12 @@ class RunQueue:
                         metrics={}, curve=[])
         best_ckpts = sorted(glob.glob(osp.join(work, 'best_*.pth'))) if best else []
         ckpt = best_ckpts[-1] if best_ckpts else last_ckpt(work)
-        out = osp.join(work, 'test_metrics.json')
-        cmd = score(ckpt, out) if score else [sys.executable, 'tools/test.py', cfg, ckpt,
-                                              '--work-dir', osp.join(work, 'test'), '--out', out]
+        cmd = score_cmd(ckpt)
         mine.append(self.call(cmd, osp.join(work, 'test.log')))
         with open(out) as f:
             metrics = json.load(f)
         run = dict(work=work, cfg=cfg, ckpt=ckpt, metrics=metrics,
-                   curve=val_curve(work), commands=mine)
+                   curve=val_curve(work), commands=mine, score_cmd=cmd)
         with open(result, 'w') as f:
             json.dump(run, f, indent=1)
         return run

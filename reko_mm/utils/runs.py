@@ -54,8 +54,9 @@ def run_state(work_dir: str, cfg_path: str, options: List[str],
 
     Returns:
         tuple: ``('done' | 'partial' | 'new', its last checkpoint or None)``. ``'done'`` only when
-        the last checkpoint reached ``iters`` and was trained with the same model, schedule and
-        training data; ``'partial'`` when it stopped earlier with the same config (resume it).
+        the last checkpoint reached ``iters`` and was trained with the same model, schedule,
+        optimizers (and precision) and training data; ``'partial'`` when it stopped earlier
+        with the same config (resume it).
 
     Raises:
         StaleRunError: the work dir holds a run of another config: neither reuse nor overwrite it.
@@ -70,7 +71,7 @@ def run_state(work_dir: str, cfg_path: str, options: List[str],
     want = load_config(cfg_path, parser.parse_args(['--o'] + list(options)).o if options else None)
     saved = read_config_text(meta.get('cfg'))  # as data: never executed
     diffs: List[str] = []
-    for key in ('model', 'train_cfg'):
+    for key in ('model', 'train_cfg', 'optim_wrapper'):
         config_differences(saved.get(key), want.get(key), key, diffs)
     config_differences((saved.get('train_dataloader') or {}).get('dataset'),
                        want.train_dataloader.get('dataset'), 'train_dataloader.dataset', diffs)
