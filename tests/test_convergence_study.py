@@ -102,11 +102,11 @@ def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp
                'model.discriminator.base_channels': 8, 'model.distill.probe_size': 32,
                'train_dataloader.num_workers': 0, 'default_hooks.logger.interval': 1}
 
-    def study(lines, sizes=(32, 48), precision='fp32'):
+    def study(lines, sizes=(32, 48), precision='fp32', arms=('nokd', 'reko'), **kwargs):
         return convergence.run(
             'work', '', '', size=32, iters=2, eval_interval=1, widths=('7x',),
-            arms={'7x': ['nokd', 'reko']}, seeds={'7x': (1,)}, num_test=2, val_num=2,
-            score_sizes=sizes, precision=precision, options=options, log=lines.append)
+            arms={'7x': list(arms)}, seeds={'7x': (1,)}, num_test=2, val_num=2,
+            score_sizes=sizes, precision=precision, options=options, log=lines.append, **kwargs)
     lines = []
     results = study(lines)
     runs = {r['arm']: r for r in results['runs']}
@@ -140,6 +140,14 @@ def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp
     assert not [ln for ln in again if 'mirror images' in ln]  # nor the cache looked at
     assert sum('done before, not repeated' in ln for ln in again) == 2
     assert [r['metrics'] for r in second['runs']] == [r['metrics'] for r in results['runs']]
+
+    # what a study stopped half-way has: the finished runs, and where the others stand
+    so_far = []
+    partial = study(so_far, arms=('nokd', 'reko', 'omgd'), report_only=True)
+    assert not [ln for ln in so_far if ln.startswith('$ ')]
+    assert [r['metrics'] for r in partial['runs']] == [r['metrics'] for r in results['runs']]
+    assert '  7x_omgd_seed1: not started' in so_far
+    assert 'Runs finished: 2 of 3.' in open(work / 'results.md').read()
 
     rescored = []
     third = study(rescored, sizes=(32,))

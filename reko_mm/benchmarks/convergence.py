@@ -132,11 +132,13 @@ def run(work_dir: str, apple2orange: str, facades: str, size: int = 256, iters: 
         seeds: Optional[Dict[str, Sequence[int]]] = None, num_train: int = 1000,
         num_test: int = 200, val_num: int = 100, score_sizes: Sequence[int] = (256, 512),
         precision: str = 'bf16', options: Optional[dict] = None, dry_run: bool = False,
-        queue: Optional[RunQueue] = None, log=print) -> dict:
+        report_only: bool = False, queue: Optional[RunQueue] = None, log=print) -> dict:
     """The study (see the module docstring); returns ``results.json``'s content, or, with
-    ``dry_run``, ``{'planned': {run dir: its config}}`` (nothing written). ``arms`` and
-    ``seeds`` (per width) replace the defaults :data:`ARMS` and :data:`SEEDS` of the widths they
-    name; ``options``: more settings for every run's config (a ``merge_from_dict`` dict)."""
+    ``dry_run``, ``{'planned': {run dir: its config}}`` (nothing written). ``report_only``:
+    train and score nothing; report the runs finished so far and say where the others stand.
+    ``arms`` and ``seeds`` (per width) replace the defaults :data:`ARMS` and :data:`SEEDS` of
+    the widths they name; ``options``: more settings for every run's config (a
+    ``merge_from_dict`` dict)."""
     arms, seeds = dict(ARMS, **(arms or {})), dict(SEEDS, **(seeds or {}))
     for w in widths:
         if w not in WIDTHS:
@@ -155,12 +157,16 @@ def run(work_dir: str, apple2orange: str, facades: str, size: int = 256, iters: 
         for w, arm, s in tasks}
     if dry_run:
         return dict(planned={osp.basename(k): v for k, v in planned.items()})
+    queue = queue or RunQueue(log=log, threads=2, progress_every=300,
+                              progress=lambda p: progress_bar(p, BATCH))
+    if report_only:
+        return _report(tasks, _finished(planned, queue, iters, teacher_path(work_dir),
+                                        photos_path(work_dir), num_test, score_sizes, log),
+                       work_dir, size, iters, precision, score_sizes, queue, t0, log)
     os.makedirs(work_dir, exist_ok=True)
     log('[1/3] the teacher and the photos')
     teacher = import_teacher(work_dir, log)
     photos = write_photos(work_dir, apple2orange, facades, num_train, num_test)
-    queue = queue or RunQueue(log=log, threads=2, progress_every=300,
-                              progress=lambda p: progress_bar(p, BATCH))
     log(f'[2/3] {len(tasks)} runs, one at a time')
     built = set()
 
@@ -185,14 +191,43 @@ def run(work_dir: str, apple2orange: str, facades: str, size: int = 256, iters: 
         return queue.train_and_test(work, path, iters, score=score, prepare=lambda: cache(cfg))
     done = queue.map(one, list(planned.items()), name=lambda i: osp.basename(i[0]))
     log('[3/3] the report')
+    return _report(tasks, done, work_dir, size, iters, precision, score_sizes, queue, t0, log)
+
+
+def _finished(planned: dict, queue: RunQueue, iters: int, teacher: str, photos: str,
+              num_test: int, score_sizes: Sequence[int], log) -> List[Optional[dict]]:
+    """The result of each planned run that is finished and scored (None for the others, with a
+    line on where each stands)."""
+    out = []
+    for work, cfg in planned.items():
+        path = osp.join(work, 'budget_cfg.py')
+        result = None
+        if osp.exists(path):
+            score = _score_command(path, teacher, photos, num_test, score_sizes,
+                                   osp.join(work, 'samples.png'))
+            state, ckpt, result = queue.status(work, path, iters, score=score)
+            if result is None:
+                log(f'  {osp.basename(work)}: {state}' + (
+                    f', last checkpoint {osp.basename(ckpt)}' if ckpt else '') +
+                    (', not scored yet' if state == 'done' else ''))
+        else:
+            log(f'  {osp.basename(work)}: not started')
+        out.append(result)
+    return out
+
+
+def _report(tasks, done, work_dir, size, iters, precision, score_sizes, queue, t0, log) -> dict:
     runs = []
     for (w, arm, s), result in zip(tasks, done):
+        if result is None:
+            continue
         flat = last_share_gain(curve_of(result, 'teacher/psnr'), iters)
         runs.append(dict(result, width=w, arm=arm, seed=s,
                          train_seconds=train_seconds(result['work']),
                          last_share_gain=flat and flat[0], gain_since=flat and flat[1]))
     results = dict(size=size, iters=iters, batch=BATCH, precision=precision,
-                   score_sizes=list(score_sizes), runs=runs, minutes=(time.time() - t0) / 60)
+                   score_sizes=list(score_sizes), runs=runs, planned=len(tasks),
+                   minutes=(time.time() - t0) / 60)
     text = report(results, work_dir, queue.commands)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(text)
@@ -216,7 +251,8 @@ def report(results: dict, work_dir: str, commands: List[str]) -> str:
              f'Students trained at {results["size"]}x{results["size"]} for {iters} steps of '
              f'{results["batch"]} crops ({results["precision"]}), scored against the teacher '
              f'on {images} held-out photos. PSNR: mean +- std over seeds; the other columns: '
-             'means; KID x 1000.', '']
+             f'means; KID x 1000. Runs finished: {len(results["runs"])} of '
+             f'{results.get("planned", len(results["runs"]))}.', '']
     for s in sizes:
         m = first.get(str(s))
         if m:

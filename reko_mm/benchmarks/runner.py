@@ -223,29 +223,8 @@ class RunQueue:
             dict: ``work``, ``cfg``, ``ckpt``, ``metrics`` (the test metrics), ``curve``, and
             ``commands`` (those that made it; listed again, as reused, when it is reused).
         """
-        from ..utils import StaleRunError, last_ckpt, run_state
-        result = osp.join(work, 'result.json')
-        try:
-            with PARSE_LOCK:
-                state, ckpt = run_state(work, cfg, [], None if best else iters)
-        except StaleRunError as err:
-            raise BenchmarkError(str(err)) from None
-        done_marker = osp.join(work, 'train_done')
-        if best and state == 'done' and not osp.exists(done_marker):
-            state = 'partial'  # early stopping decides when a teacher is done
-        out = osp.join(work, 'test_metrics.json')
-
-        def score_cmd(ckpt):
-            return score(ckpt, out) if score else [
-                sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', osp.join(work, 'test'),
-                '--out', out]
-        run = None
-        if state == 'done' and osp.exists(result) and \
-                osp.getmtime(result) >= osp.getmtime(ckpt):
-            with open(result) as f:
-                run = json.load(f)
-            if run.get('score_cmd', [''])[1:] not in ([], score_cmd(run['ckpt'])[1:]):
-                run = None  # scored by another command (other sizes, photos): score again
+        from ..utils import last_ckpt
+        state, ckpt, run = self.status(work, cfg, iters, best, score)
         if run is not None:
             # one line per command of this run (files written while two jobs ran may list the
             # other job's too)
@@ -253,6 +232,8 @@ class RunQueue:
             self.commands += [f'# reused: {c}' for c in dict.fromkeys(own or [work])]
             self.log(f'{REUSED}: {work}')
             return run
+        done_marker = osp.join(work, 'train_done')
+        out, result = osp.join(work, 'test_metrics.json'), osp.join(work, 'result.json')
         mine = []  # this run's commands (other jobs append to self.commands meanwhile)
         if state != 'done':
             if prepare and not self.dry_run:
@@ -268,7 +249,7 @@ class RunQueue:
                         metrics={}, curve=[])
         best_ckpts = sorted(glob.glob(osp.join(work, 'best_*.pth'))) if best else []
         ckpt = best_ckpts[-1] if best_ckpts else last_ckpt(work)
-        cmd = score_cmd(ckpt)
+        cmd = self._score_cmd(work, cfg, ckpt, score)
         mine.append(self.call(cmd, osp.join(work, 'test.log')))
         with open(out) as f:
             metrics = json.load(f)
@@ -277,6 +258,38 @@ class RunQueue:
         with open(result, 'w') as f:
             json.dump(run, f, indent=1)
         return run
+
+    @staticmethod
+    def _score_cmd(work: str, cfg: str, ckpt: str, score=None) -> List[str]:
+        out = osp.join(work, 'test_metrics.json')
+        return score(ckpt, out) if score else [
+            sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', osp.join(work, 'test'),
+            '--out', out]
+
+    def status(self, work: str, cfg: str, iters: Optional[int], best: bool = False,
+               score: Optional[Callable[[str, str], List[str]]] = None) -> tuple:
+        """``(state, last checkpoint, result)`` of a run (arguments as :meth:`train_and_test`):
+        ``state`` is ``'done'``, ``'partial'`` or ``'new'``; ``result`` the run's ``result.json``
+        when it is done and was scored since, by the same command (else None). Raises
+        :class:`BenchmarkError` for a work dir of another config."""
+        from ..utils import StaleRunError, run_state
+        result = osp.join(work, 'result.json')
+        try:
+            with PARSE_LOCK:
+                state, ckpt = run_state(work, cfg, [], None if best else iters)
+        except StaleRunError as err:
+            raise BenchmarkError(str(err)) from None
+        if best and state == 'done' and not osp.exists(osp.join(work, 'train_done')):
+            state = 'partial'  # early stopping decides when a teacher is done
+        run = None
+        if state == 'done' and osp.exists(result) and \
+                osp.getmtime(result) >= osp.getmtime(ckpt):
+            with open(result) as f:
+                run = json.load(f)
+            if run.get('score_cmd', [''])[1:] not in (
+                    [], self._score_cmd(work, cfg, run['ckpt'], score)[1:]):
+                run = None  # scored by another command (other sizes, photos): score again
+        return state, ckpt, run
 
     def map(self, fn: Callable, items: Sequence, name: Callable = str) -> list:
         """``[fn(item)]``, ``jobs`` at a time, with a progress line (elapsed time and an ETA

@@ -7,10 +7,11 @@ The fast recipe at the released students' schedule: the teacher-target baseline,
         [--apple2orange data/cyclegan/apple2orange] [--facades data/pix2pix/facades]
         [--widths 7x 16x] [--arms-7x nokd reko omgd] [--seeds-7x 1 2]
         [--arms-16x nokd reko omgd] [--seeds-16x 1] [--iters 6000] [--eval-interval 600]
-        [--score-sizes 256 512] [--precision bf16|fp32] [--dry-run]
+        [--score-sizes 256 512] [--precision bf16|fp32] [--dry-run] [--report-only]
 
 Each run is one tools/train.py process; finished runs are reused, partial ones resumed (stop it
-at any time and start it again), stale ones refused. Progress lines with an ETA every 5 minutes.
+at any time and start it again), stale ones refused; --report-only reports the finished ones.
+Progress lines with an ETA every 5 minutes.
 What it does: reko_mm/benchmarks/convergence.py; the results: docs/results.md.
 """
 import argparse
@@ -48,13 +49,17 @@ def main():
     parser.add_argument('--dry-run', action='store_true',
                         help='print the runs it would make and the cache each reads; write '
                         'nothing')
+    parser.add_argument('--report-only', action='store_true',
+                        help='train and score nothing: report the runs finished so far and '
+                        'say where the others stand')
     args = parser.parse_args()
     arms = {w: getattr(args, f'arms_{w}') for w in WIDTHS}
     seeds = {w: getattr(args, f'seeds_{w}') for w in WIDTHS}
     try:
         out = run(args.work_dir, args.apple2orange, args.facades, args.size, args.iters,
                   args.eval_interval, args.widths, arms, seeds, args.num_train, args.num_test,
-                  args.val_num, args.score_sizes, args.precision, dry_run=args.dry_run)
+                  args.val_num, args.score_sizes, args.precision, dry_run=args.dry_run,
+                  report_only=args.report_only)
     except BenchmarkError as err:
         sys.exit(str(err))
     if args.dry_run:
