@@ -247,12 +247,13 @@ def report(results: dict, work_dir: str, commands: List[str]) -> str:
     sizes, iters = results['score_sizes'], results['iters']
     first = results['runs'][0]['metrics'] if results['runs'] else {}
     images = first.get(str(sizes[0]), {}).get('images', '?')
+    scored = f', scored against the teacher on {images} held-out photos' if results['runs'] \
+        else ''
     lines = ['# vintagify distilled to convergence', '',
              f'Students trained at {results["size"]}x{results["size"]} for {iters} steps of '
-             f'{results["batch"]} crops ({results["precision"]}), scored against the teacher '
-             f'on {images} held-out photos. PSNR: mean +- std over seeds; the other columns: '
-             f'means; KID x 1000. Runs finished: {len(results["runs"])} of '
-             f'{results.get("planned", len(results["runs"]))}.', '']
+             f'{results["batch"]} crops ({results["precision"]}){scored}. PSNR: mean +- std over '
+             f'seeds; the other columns: means; KID x 1000. Runs finished: '
+             f'{len(results["runs"])} of {results.get("planned", len(results["runs"]))}.', '']
     for s in sizes:
         m = first.get(str(s))
         if m:
