@@ -325,11 +325,13 @@ class RunQueue:
                 return list(pool.map(one, range(len(items))))
             finally:
                 pool.shutdown(wait=False, cancel_futures=True)
-        except BaseException:
+        except BaseException as err:
             # the worker threads wait on their runs: end those runs, which ends the threads
-            stopped = self.stop_all()
-            if stopped:
-                self.log(f'interrupted: stopped {stopped} running run(s); rerun to resume')
+            self.stop_all()
+            if isinstance(err, KeyboardInterrupt):  # Ctrl-C, SIGTERM: a message, no traceback
+                raise BenchmarkError('interrupted: the runs in progress were stopped. Run the '
+                                     'same command again to resume them (finished runs are '
+                                     'reused).') from None
             raise
         finally:
             if previous is not None:
