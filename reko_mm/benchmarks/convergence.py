@@ -19,7 +19,6 @@ teacher. ``tools/benchmarks/convergence_study.py`` is its command line.
    Welch's p against the baseline), whether each run's curve is flat (less than 0.1 dB gained
    over its last 20 %), its training time, the curves, and photo | teacher | each arm.
 """
-import json
 import os
 import os.path as osp
 import statistics
@@ -30,7 +29,7 @@ from typing import Dict, List, Optional, Sequence
 from .arms import (BenchmarkError, arm_config, config_path, run_name, sized_pipeline,
                    write_config)
 from .real_teacher import NAMES, import_teacher, photos_path, teacher_path, write_photos
-from .report import arm_table, curve_of, curve_plot
+from .report import arm_table, curve_of, curve_plot, write_results
 from .runner import RunQueue, progress_bar, scalars
 from .teacher_scores import spread
 
@@ -229,11 +228,7 @@ def _report(tasks, done, work_dir, size, iters, precision, score_sizes, queue, t
                    score_sizes=list(score_sizes), runs=runs, planned=len(tasks),
                    minutes=(time.time() - t0) / 60)
     text = report(results, work_dir, queue.commands)
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
-        f.write(text)
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=1, default=str)
-    log(text)
+    write_results(work_dir, text, results, log)
     return results
 
 

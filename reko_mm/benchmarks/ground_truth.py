@@ -14,14 +14,13 @@ For each model (Pix2Pix and Pix2PixHD on the paired set, CycleGAN on the unpaire
    ``results.json``: per arm mean +- std, the change against no-KD, the share of the gap closed
    and Welch's p; error curves (validation set) and a sample grid of every arm.
 """
-import json
 import os.path as osp
 import time
 from typing import Dict, List
 
 from .arms import (ABLATIONS, ARMS, BenchmarkError, arm_config, config_path, load_config,
                    run_name, split_arm, write_config)
-from .report import arm_table, curve_of, curve_plot, sample_grid, translations
+from .report import arm_table, curve_of, curve_plot, sample_grid, translations, write_results
 from .runner import RunQueue
 
 # map_stride: the image side over the side of the maps ReKo distils (K keeps a quarter of them)
@@ -203,10 +202,6 @@ def run(work_dir: str, models=('pix2pix', ), seeds=tuple(range(8)), arms=ARMS,
     report += [f'This invocation took {(time.time() - t0) / 60:.0f} min (runs done before are '
                'reused).', '', 'Commands:', '', '```'] + queue.commands + ['```', '']
     text = '\n'.join(report)
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
-        f.write(text)
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=1, default=str)
-    log(text)
+    write_results(work_dir, text, results, log)
     return results
 

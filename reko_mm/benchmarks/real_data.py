@@ -8,14 +8,13 @@ paper's protocol; a GPU job). Every command, log and checkpoint is kept under th
 ``results.md`` gets the last checkpoint's FID/KID per arm (mean +- std over seeds), the FID
 curves of the in-training validations and a sample grid (teacher | no-KD | ReKo).
 """
-import json
 import os.path as osp
 import time
 from typing import List
 
 from .arms import (ABLATIONS, BenchmarkError, arm_config, config_path, load_config,
                    write_config)
-from .report import curve_of, curve_plot, mean_std, sample_grid, translations
+from .report import curve_of, curve_plot, mean_std, sample_grid, translations, write_results
 from .runner import RunQueue
 
 DATASETS = {
@@ -189,9 +188,5 @@ def run(dataset_name: str, data_root: str, work_dir: str, size: int = 64,
     text += f'\nSample grid (input | teacher | no-KD | ReKo, seed {seeds[0]}): {grid}\n'
     if curves:
         text += f'FID curves: {curves}\n'
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
-        f.write(text)
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(runs, f, indent=1)
-    log(text)
+    write_results(work_dir, text, runs, log)
     return runs

@@ -20,7 +20,6 @@ on real photos, trained on the teacher's translations (``configs/reko/vintagify`
 """
 import glob
 import importlib.util
-import json
 import os
 import os.path as osp
 import statistics
@@ -29,7 +28,7 @@ from typing import Dict, List
 
 from .arms import (ABLATIONS, INIT, MIN_BATCH, BenchmarkError, arm_config, config_path, load_config,
                    run_name, sized_pipeline, split_arm, write_config)
-from .report import arm_table, curve_of, curve_plot, sample_grid
+from .report import arm_table, curve_of, curve_plot, sample_grid, write_results
 from .runner import RunQueue
 
 DOMAIN = 'vintage'
@@ -286,11 +285,7 @@ def run(work_dir: str, apple2orange: str, facades: str, size: int = 128, iters: 
                    teacher_scale=scale, speedup=speed, runs=done,
                    minutes=(time.time() - t0) / 60)
     text = report(results, work_dir, queue.commands)
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
-        f.write(text)
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=1, default=str)
-    log(text)
+    write_results(work_dir, text, results, log)
     return results
 
 

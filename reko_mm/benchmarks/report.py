@@ -130,3 +130,14 @@ def sample_grid(columns: Sequence, out_png: str, scale: int = 1) -> str:
         grid = cv2.resize(grid, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     cv2.imwrite(out_png, grid)
     return out_png
+
+
+def write_results(work_dir: str, text: str, results, log) -> None:
+    """A benchmark's ``results.md`` (``text``, also logged) and ``results.json``."""
+    import json
+    import os.path as osp
+    with open(osp.join(work_dir, 'results.md'), 'w') as f:
+        f.write(text)
+    with open(osp.join(work_dir, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1, default=str)
+    log(text)
