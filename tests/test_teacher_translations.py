@@ -351,3 +351,92 @@ def test_a_features_cache_that_cannot_fit_is_refused_before_the_work(
     info = build_teacher_translations(reko_cached_cfg(photos, teacher, tmp_path, cache),
                                       log=lambda _: None)
     assert info['built'] == 12
+
+
+def _replay_cfg(photos, teacher, tmp_path, cache, **options):
+    """ReKo on cached features with what makes a replay worth checking: random 24x24 crops and
+    flips of the 32-pixel photos, batches of 2 from 2 workers."""
+    cfg = reko_cached_cfg(photos, teacher, tmp_path / 'run', cache, **options)
+    cfg.train_dataloader.num_workers = 2
+    cfg.model.distill.losses.reko.loss.num_regions = 16  # of a crop's 6x6 feature positions
+    for t in cfg.train_dataloader.dataset.pipeline:
+        if t.type == 'CropFlipWithFeatures':
+            t.update(crop_size=(24, 24), flip_ratio=0.5)
+    return cfg
+
+
+def test_a_replay_draws_the_same_crops_and_flips_without_loading_the_features(
+        photos, vintage_teacher, tmp_path, monkeypatch):
+    teacher, _ = vintage_teacher
+    from mmengine.registry import DATASETS, init_default_scope
+    import reko_mm.datasets.transforms as transforms
+    from reko_mm.datasets.replay import is_replayed
+    init_default_scope('mmagic')
+    cache = tmp_path / 'cache'
+    cfg = _replay_cfg(photos, teacher, tmp_path, cache)
+    build_teacher_translations(cfg, log=lambda _: None)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+
+    def draw(replay):
+        np.random.seed(3)
+        dataset.set_replay(*replay)
+        samples = [dataset[i % len(dataset)] for i in range(7)]
+        return samples, np.random.get_state()[1]
+
+    full, state = draw((None,))
+    loads = []
+    real_load = np.load
+    monkeypatch.setattr(transforms.np, 'load', lambda *a, **k: loads.append(1) or
+                        real_load(*a, **k))
+    replayed, replay_state = draw((3, 2))  # 3 batches of 2 in the main process: 6 samples
+    assert [is_replayed(s) for s in replayed] == [True] * 6 + [False]
+    assert np.array_equal(state, replay_state)  # the same random draws, in the same order
+    assert len(loads) == 1  # the 7th sample's features only
+    assert replayed[6]['inputs']['img_photo'].equal(full[6]['inputs']['img_photo'])
+    for name, f in full[6]['teacher_features'].items():
+        assert f.equal(replayed[6]['teacher_features'][name]), name
+
+
+def test_a_resumed_run_on_cached_features_replays_cheaply_and_continues_exactly(
+        photos, vintage_teacher, tmp_path):
+    """5 steps in one run == 3 steps, then --resume to 5 (tools/train.py, 2 data workers)."""
+    from conftest import FAST, run_tool
+    teacher, _ = vintage_teacher
+    cache = tmp_path / 'cache'
+    cfg = _replay_cfg(photos, teacher, tmp_path, cache, iters=5)
+    build_teacher_translations(cfg, log=lambda _: None)
+    config = str(tmp_path / 'replay_cfg.py')
+    cfg.dump(config)
+
+    def train(work, iters, *extra):
+        return run_tool(['tools/train.py', config, '--work-dir', str(tmp_path / work), *extra,
+                         '--cfg-options'] + FAST[1:] + [
+            'train_dataloader.batch_size=2', f'train_cfg.max_iters={iters}',
+            'train_cfg.val_interval=5', 'default_hooks.checkpoint.interval=5'])
+    train('straight', 5)
+    train('split', 3)
+    out = train('split', 5, '--resume')
+    assert 'replays 3 batches, cheaply' in out.stdout, out.stdout[-3000:]
+    a = torch.load(tmp_path / 'straight' / 'iter_5.pth', weights_only=False)
+    b = torch.load(tmp_path / 'split' / 'iter_5.pth', weights_only=False)
+    for k, v in a['state_dict'].items():
+        assert torch.allclose(v.float(), b['state_dict'][k].float(), rtol=0, atol=1e-6), k
+
+
+def test_a_replay_out_of_step_is_refused():
+    from reko_mm.engine.hooks.checkpoint_hooks import _RestoreBeforeItem
+    from reko_mm.datasets.replay import REPLAYED
+
+    class Dataset:
+        def set_replay(self, *args):
+            pass
+    marker, batch = {REPLAYED: [True]}, {'inputs': 1}
+    for items, match in (([marker, batch, batch], None),
+                         ([batch], 'a replayed batch came back with its data'),
+                         ([marker, marker], 'a new batch came back as a replay marker')):
+        it = _RestoreBeforeItem(iter(items), 1, lambda: None, Dataset())
+        if match is None:
+            assert list(it) == items
+        else:
+            with pytest.raises(RuntimeError, match=match):
+                list(it)

@@ -42,6 +42,7 @@ from mmengine.dataset import BaseDataset
 from mmagic.registry import DATASETS
 
 from ..utils.checkpoint import file_sha256
+from .replay import CheapReplayMixin
 
 MANIFEST = 'manifest.json'
 CACHE_VERSION = 1
@@ -122,7 +123,7 @@ def photo_hashes(photo_root: str, split: str) -> Dict[str, str]:
 
 
 @DATASETS.register_module()
-class TeacherTranslationDataset(BaseDataset):
+class TeacherTranslationDataset(CheapReplayMixin, BaseDataset):
     """Pairs ``img_<source>`` (the photo at the training resize) and ``img_<target>`` (the
     teacher's translation of it) from a cache built by :func:`build_teacher_translations`.
 
@@ -148,6 +149,9 @@ class TeacherTranslationDataset(BaseDataset):
             ``named_modules()``, as the distillation terms name them) whose outputs the cache
             keeps; each sample then has ``teacher_features_path`` (load it with
             ``LoadTeacherFeatures``). Default: none (the teacher-target baseline).
+
+    A resumed run replays the batches it has trained without reading their features
+    (:mod:`reko_mm.datasets.replay`).
     """
 
     def __init__(self, data_root: str, photo_root: str, teacher_ckpt: str, size: int,

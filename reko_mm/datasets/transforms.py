@@ -2,6 +2,7 @@
 features beside a cached translation pair."""
 import math
 import os.path as osp
+import zipfile
 
 import cv2
 import numpy as np
@@ -48,10 +49,28 @@ class LoadSceneMask(BaseTransform):
         return results
 
 
+def npz_shapes(path: str) -> dict:
+    """``{name: (shape, dtype)}`` of the arrays in an ``.npz``, from their headers only."""
+    out = {}
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            with archive.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(f)
+            out[member[:-4] if member.endswith('.npy') else member] = (shape, dtype)
+    return out
+
+
 @TRANSFORMS.register_module()
 class LoadTeacherFeatures(BaseTransform):
     """Load the teacher's cached features of a sample (``TeacherTranslationDataset`` with
     ``features``) as ``results[key] = {layer: C x h x w float16 array}``.
+
+    In a resumed run's replay of the batches already trained (``results['replay']``, see
+    :mod:`reko_mm.datasets.replay`) only the arrays' shapes are read: each is a read-only array
+    of zeros of its shape that takes no memory.
 
     Args:
         key (str): where to put them (default ``'teacher_features'``).
@@ -68,6 +87,11 @@ class LoadTeacherFeatures(BaseTransform):
             raise KeyError(
                 f'LoadTeacherFeatures: no {self.path_key!r} in the results (keys: '
                 f'{sorted(results)}); train on TeacherTranslationDataset with features=[...]')
+        if results.get('replay'):
+            shapes = npz_shapes(results[self.path_key])
+            results[self.key] = {n: np.broadcast_to(np.zeros((), dtype), shape)
+                                 for n, (shape, dtype) in shapes.items()}
+            return results
         with np.load(results[self.path_key], allow_pickle=False) as arrays:
             results[self.key] = {n: arrays[n] for n in arrays.files}
         return results

@@ -5,12 +5,16 @@ from typing import Callable, Optional
 
 import numpy as np
 import torch
+from mmengine.dataset import InfiniteSampler
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import weights_to_cpu
+from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from mmagic.registry import HOOKS
+
+from ...datasets.replay import CheapReplayMixin, is_replayed
 
 
 def _unwrap(runner):
@@ -60,25 +64,61 @@ class DistillCheckpointHook(Hook):
 
 class _RestoreBeforeItem:
     """Wraps the train loop's data iterator: after ``skip`` items (mmengine's resume replays
-    the batches already trained), call ``restore`` once, then hand out the next item."""
+    the batches already trained), call ``restore`` once, then hand out the next item.
 
-    def __init__(self, iterator, skip: int, restore: Callable[[], None]):
+    With ``cheap`` (the dataset replays cheaply, :mod:`reko_mm.datasets.replay`) the skipped
+    items must be replay markers and no later one may be: anything else means the replay went
+    out of step with the run it continues, which is refused rather than trained on."""
+
+    def __init__(self, iterator, skip: int, restore: Callable[[], None], cheap=None):
         self._iterator = iterator
         self._left = skip
         self._restore: Optional[Callable[[], None]] = restore
+        self._cheap = cheap  # the dataset replaying cheaply, or None
 
     def __iter__(self):
         return self
 
     def __next__(self):
         if self._restore is not None and self._left <= 0:
+            if self._cheap is not None:
+                self._cheap.set_replay(None)
             self._restore()
             self._restore = None
+        replaying = self._left > 0
         self._left -= 1
-        return next(self._iterator)
+        item = next(self._iterator)
+        if self._cheap is not None and is_replayed(item) != replaying:
+            raise RuntimeError(
+                'ExactResumeHook: the cheap replay of the trained batches went out of step with '
+                f'the data loader ({"a replayed" if replaying else "a new"} batch came back '
+                f'{"with its data" if replaying else "as a replay marker"}); nothing was trained '
+                'on it. Resume with the data loader\'s default sampler and batch sampler, or '
+                'report this with the config.')
+        return item
 
     def __getattr__(self, name):
         return getattr(self._iterator, name)
+
+
+def _replay_cheaply(loop, batches: int):
+    """Make the train loop's data iterator again, with the dataset replaying the first
+    ``batches`` batches cheaply; returns the dataset, or None where that cannot be exact (then
+    mmengine's full replay stays as it is)."""
+    loader = loop.dataloader
+    dataset = loader.dataset
+    iterator = loop.dataloader_iterator
+    if not (isinstance(dataset, CheapReplayMixin) and isinstance(loader.sampler, InfiniteSampler)
+            and type(iterator) is _InfiniteDataloaderIterator and loader.batch_size
+            and not (loader.num_workers and loader.persistent_workers)):
+        return None
+    old = iterator._iterator  # its workers have drawn ahead: stop them, start the stream again
+    if hasattr(old, '_shutdown_workers'):
+        old._shutdown_workers()
+    loader.sampler.indices = loader.sampler._indices_of_rank()
+    dataset.set_replay(batches, loader.batch_size)
+    loop.dataloader_iterator = _InfiniteDataloaderIterator(loader)
+    return dataset
 
 
 def rng_state() -> dict:
@@ -109,6 +149,12 @@ class ExactResumeHook(Hook):
     them: the pools when training starts, the generators just after the data loader's replay
     (where the uninterrupted run was when it saved). Exact for one process; with several, the
     states saved are rank 0's. ``tools/train.py`` adds it to every config.
+
+    A dataset that can replay cheaply (:mod:`reko_mm.datasets.replay`, as the teacher's cached
+    translations and features do) is replayed without loading its costly data: the same random
+    crops and flips are drawn in the same workers, so the run stays exact, and resuming at step
+    N no longer reads N batches of features again. This needs the default infinite sampler;
+    with another sampler, or persistent workers, the full replay stays.
     """
     priority = 'VERY_LOW'
 
@@ -139,8 +185,11 @@ class ExactResumeHook(Hook):
             pool.img_num = saved['img_num']
             pool.image_buffer = [t.to(device) for t in saved['images']]
         loop = runner.train_loop
+        cheap = _replay_cheaply(loop, runner.iter)
         loop.dataloader_iterator = _RestoreBeforeItem(
-            loop.dataloader_iterator, runner.iter, lambda: set_rng_state(state['rng']))
+            loop.dataloader_iterator, runner.iter, lambda: set_rng_state(state['rng']), cheap)
+        how = ('cheaply: their random crops and flips drawn, their costly data not loaded'
+               if cheap is not None else 'with all their data')
         print_log(f'ExactResumeHook: restored {len(state["image_buffers"])} image pools; the '
                   f'random generators are restored after the data loader replays {runner.iter} '
-                  'batches', logger='current')
+                  f'batches, {how}', logger='current')
