@@ -381,7 +381,8 @@ def test_a_replay_draws_the_same_crops_and_flips_without_loading_the_features(
         np.random.seed(3)
         dataset.set_replay(*replay)
         samples = [dataset[i % len(dataset)] for i in range(7)]
-        return samples, np.random.get_state()[1]
+        _, key, pos, *_ = np.random.get_state()
+        return samples, (key, pos)  # the position too: the key changes every 624 draws
 
     full, state = draw((None,))
     loads = []
@@ -390,7 +391,8 @@ def test_a_replay_draws_the_same_crops_and_flips_without_loading_the_features(
                         real_load(*a, **k))
     replayed, replay_state = draw((3, 2))  # 3 batches of 2 in the main process: 6 samples
     assert [is_replayed(s) for s in replayed] == [True] * 6 + [False]
-    assert np.array_equal(state, replay_state)  # the same random draws, in the same order
+    # the same random draws, in the same order
+    assert np.array_equal(state[0], replay_state[0]) and state[1] == replay_state[1]
     assert len(loads) == 1  # the 7th sample's features only
     assert replayed[6]['inputs']['img_photo'].equal(full[6]['inputs']['img_photo'])
     for name, f in full[6]['teacher_features'].items():
@@ -427,16 +429,54 @@ def test_a_replay_out_of_step_is_refused():
     from reko_mm.engine.hooks.checkpoint_hooks import _RestoreBeforeItem
     from reko_mm.datasets.replay import REPLAYED
 
+    calls = []
+
     class Dataset:
         def set_replay(self, *args):
-            pass
+            calls.append(('set_replay', args))
     marker, batch = {REPLAYED: [True]}, {'inputs': 1}
     for items, match in (([marker, batch, batch], None),
                          ([batch], 'a replayed batch came back with its data'),
                          ([marker, marker], 'a new batch came back as a replay marker')):
-        it = _RestoreBeforeItem(iter(items), 1, lambda: None, Dataset())
+        calls.clear()
+        it = _RestoreBeforeItem(iter(items), 1, lambda: calls.append('restore'), Dataset())
         if match is None:
             assert list(it) == items
+            # the replay stops, then the generators are restored, before the first new batch
+            assert calls == [('set_replay', (None,)), 'restore']
         else:
             with pytest.raises(RuntimeError, match=match):
                 list(it)
+
+
+def test_the_cheap_replay_is_used_only_where_it_is_exact():
+    """Anything that would make the new iterator draw other samples than the first one keeps
+    mmengine's full replay: another sampler, workers out of turn, persistent workers, workers
+    not seeded by mmengine from the run's seed."""
+    from functools import partial
+    from types import SimpleNamespace
+    from mmengine.dataset import DefaultSampler, InfiniteSampler, worker_init_fn
+    from mmengine.runner.loops import _InfiniteDataloaderIterator
+    from torch.utils.data import DataLoader, Dataset
+    from reko_mm.datasets.replay import CheapReplayMixin
+    from reko_mm.engine.hooks.checkpoint_hooks import _replay_cheaply
+
+    class Data(CheapReplayMixin, Dataset):
+        def __len__(self):
+            return 8
+    data = Data()
+    seeded = partial(worker_init_fn, num_workers=2, rank=0, seed=1)
+
+    def cheap(sampler=InfiniteSampler, **kwargs):
+        loader = DataLoader(data, batch_size=2, sampler=sampler(data, seed=1), **kwargs)
+        loop = SimpleNamespace(dataloader=loader, dataloader_iterator=_InfiniteDataloaderIterator
+                               .__new__(_InfiniteDataloaderIterator))  # no workers started
+        loop.dataloader_iterator._iterator = None
+        return _replay_cheaply(loop, 3) is data
+
+    assert cheap()
+    assert data._replay == (3, 2)
+    assert not cheap(sampler=DefaultSampler)
+    assert not cheap(in_order=False)
+    assert not cheap(num_workers=2)  # torch's seeds, drawn from the main process's generator
+    assert not cheap(num_workers=2, worker_init_fn=seeded, persistent_workers=True)

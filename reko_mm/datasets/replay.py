@@ -29,7 +29,8 @@ def is_replayed(batch) -> bool:
 
 class CheapReplayMixin:
     """For a ``BaseDataset`` read by a ``DataLoader`` whose workers take batches in turn (the
-    PyTorch loader does, with every worker busy, as with an infinite sampler).
+    PyTorch loader does with ``in_order=True``, its default, while no worker runs out of
+    samples, as with an infinite sampler).
 
     ``set_replay(batches, batch_size)`` before the data loader's iterator is made: the first
     ``batches`` batches it hands out are markers made cheaply; later ones are the samples.

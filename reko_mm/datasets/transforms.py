@@ -69,8 +69,8 @@ class LoadTeacherFeatures(BaseTransform):
     ``features``) as ``results[key] = {layer: C x h x w float16 array}``.
 
     In a resumed run's replay of the batches already trained (``results['replay']``, see
-    :mod:`reko_mm.datasets.replay`) only the arrays' shapes are read: each is a read-only array
-    of zeros of its shape that takes no memory.
+    :mod:`reko_mm.datasets.replay`) only the arrays' headers are read: each array is a read-only
+    view of one zero, of the cached array's shape and dtype.
 
     Args:
         key (str): where to put them (default ``'teacher_features'``).

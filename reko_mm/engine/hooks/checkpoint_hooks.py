@@ -1,11 +1,13 @@
 """What mmengine's checkpoints leave out: the distillation's state, and what an exact resume
 needs (random number generators, CycleGAN's image pools)."""
+import logging
 import random
 from typing import Callable, Optional
 
 import numpy as np
 import torch
 from mmengine.dataset import InfiniteSampler
+from mmengine.dataset import worker_init_fn as mmengine_worker_init_fn
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -67,8 +69,10 @@ class _RestoreBeforeItem:
     the batches already trained), call ``restore`` once, then hand out the next item.
 
     With ``cheap`` (the dataset replays cheaply, :mod:`reko_mm.datasets.replay`) the skipped
-    items must be replay markers and no later one may be: anything else means the replay went
-    out of step with the run it continues, which is refused rather than trained on."""
+    items must be replay markers and no later one may be: anything else means the workers did
+    not take the batches in turn, which is refused rather than trained on. That check cannot see
+    another sample order or other worker seeds; :func:`_replay_cheaply` rules those out before
+    it switches the cheap replay on."""
 
     def __init__(self, iterator, skip: int, restore: Callable[[], None], cheap=None):
         self._iterator = iterator
@@ -104,12 +108,21 @@ class _RestoreBeforeItem:
 def _replay_cheaply(loop, batches: int):
     """Make the train loop's data iterator again, with the dataset replaying the first
     ``batches`` batches cheaply; returns the dataset, or None where that cannot be exact (then
-    mmengine's full replay stays as it is)."""
+    mmengine's full replay stays as it is).
+
+    Exact where the new iterator draws what the first one drew: mmengine's infinite sampler
+    started again from its seed, batches of ``batch_size`` handed to the workers in turn
+    (``in_order``, not persistent), each worker seeded by mmengine's ``worker_init_fn`` from the
+    run's seed alone. (Private names of mmengine 0.10 and torch 2.x: ``_indices_of_rank``,
+    ``_InfiniteDataloaderIterator``, ``_shutdown_workers``; a rename fails here, loudly.)"""
     loader = loop.dataloader
     dataset = loader.dataset
     iterator = loop.dataloader_iterator
+    seeded = loader.num_workers == 0 or getattr(loader.worker_init_fn, 'func', None) is \
+        mmengine_worker_init_fn
     if not (isinstance(dataset, CheapReplayMixin) and isinstance(loader.sampler, InfiniteSampler)
-            and type(iterator) is _InfiniteDataloaderIterator and loader.batch_size
+            and type(iterator) is _InfiniteDataloaderIterator and loader.batch_size and seeded
+            and getattr(loader, 'in_order', True)
             and not (loader.num_workers and loader.persistent_workers)):
         return None
     old = iterator._iterator  # its workers have drawn ahead: stop them, start the stream again
@@ -185,6 +198,14 @@ class ExactResumeHook(Hook):
             pool.img_num = saved['img_num']
             pool.image_buffer = [t.to(device) for t in saved['images']]
         loop = runner.train_loop
+        loader = loop.dataloader
+        data_seed = getattr(getattr(loader, 'worker_init_fn', None), 'keywords', {}).get('seed')
+        if loader.num_workers and data_seed is not None and data_seed != runner.seed:
+            print_log(f'ExactResumeHook: the data workers were seeded with {data_seed} before '
+                      f"mmengine restored the checkpoint's seed {runner.seed} (randomness.seed "
+                      'is not set), so this run draws other crops and flips than the run it '
+                      f'continues. Set randomness.seed={runner.seed} for an exact resume.',
+                      logger='current', level=logging.WARNING)
         cheap = _replay_cheaply(loop, runner.iter)
         loop.dataloader_iterator = _RestoreBeforeItem(
             loop.dataloader_iterator, runner.iter, lambda: set_rng_state(state['rng']), cheap)
