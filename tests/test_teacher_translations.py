@@ -480,3 +480,16 @@ def test_the_cheap_replay_is_used_only_where_it_is_exact():
     assert not cheap(in_order=False)
     assert not cheap(num_workers=2)  # torch's seeds, drawn from the main process's generator
     assert not cheap(num_workers=2, worker_init_fn=seeded, persistent_workers=True)
+
+
+def test_a_resume_whose_data_workers_have_another_seed_says_so():
+    from functools import partial
+    from types import SimpleNamespace
+    from mmengine.dataset import worker_init_fn
+    from reko_mm.engine.hooks.checkpoint_hooks import data_seed_problem
+    loader = SimpleNamespace(num_workers=2,
+                             worker_init_fn=partial(worker_init_fn, num_workers=2, rank=0,
+                                                    seed=123))
+    assert data_seed_problem(loader, 123) is None
+    assert 'Set randomness.seed=7 for an exact resume' in data_seed_problem(loader, 7)
+    assert data_seed_problem(SimpleNamespace(num_workers=0, worker_init_fn=None), 7) is None

@@ -105,6 +105,19 @@ class _RestoreBeforeItem:
         return getattr(self._iterator, name)
 
 
+def data_seed_problem(loader, seed: int) -> Optional[str]:
+    """What makes a resumed run's data workers draw other numbers than the run's: mmengine
+    builds the data loader (and seeds its workers' ``worker_init_fn``) before it restores the
+    checkpoint's seed, which differ where ``randomness.seed`` is not set. None if they agree."""
+    data_seed = getattr(getattr(loader, 'worker_init_fn', None), 'keywords', {}).get('seed')
+    if not loader.num_workers or data_seed is None or data_seed == seed:
+        return None
+    return (f"the data workers were seeded with {data_seed} before mmengine restored the "
+            f"checkpoint's seed {seed} (randomness.seed is not set), so this run draws other "
+            'crops and flips than the run it continues. Set randomness.seed='
+            f'{seed} for an exact resume.')
+
+
 def _replay_cheaply(loop, batches: int):
     """Make the train loop's data iterator again, with the dataset replaying the first
     ``batches`` batches cheaply; returns the dataset, or None where that cannot be exact (then
@@ -198,14 +211,9 @@ class ExactResumeHook(Hook):
             pool.img_num = saved['img_num']
             pool.image_buffer = [t.to(device) for t in saved['images']]
         loop = runner.train_loop
-        loader = loop.dataloader
-        data_seed = getattr(getattr(loader, 'worker_init_fn', None), 'keywords', {}).get('seed')
-        if loader.num_workers and data_seed is not None and data_seed != runner.seed:
-            print_log(f'ExactResumeHook: the data workers were seeded with {data_seed} before '
-                      f"mmengine restored the checkpoint's seed {runner.seed} (randomness.seed "
-                      'is not set), so this run draws other crops and flips than the run it '
-                      f'continues. Set randomness.seed={runner.seed} for an exact resume.',
-                      logger='current', level=logging.WARNING)
+        problem = data_seed_problem(loop.dataloader, runner.seed)
+        if problem:
+            print_log(f'ExactResumeHook: {problem}', logger='current', level=logging.WARNING)
         cheap = _replay_cheaply(loop, runner.iter)
         loop.dataloader_iterator = _RestoreBeforeItem(
             loop.dataloader_iterator, runner.iter, lambda: set_rng_state(state['rng']), cheap)
