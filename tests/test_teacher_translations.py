@@ -188,6 +188,24 @@ def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_tea
         assert out[size]['identity_psnr'] < 40
     assert 0 < out['teacher_across_sizes']['psnr'] < 90
 
+    # the teacher's translations kept for the next student: the same scores, the teacher not run
+    from reko_mm.models import FrozenTeacher
+    kept, lines = tmp_path / 'kept', []
+
+    def score(**kwargs):
+        return scores_against_teacher(config, str(tmp_path / 'same.pth'), teacher,
+                                      osp.join(photos, 'train'), sizes=(32, 48), num=4,
+                                      cfg_options=options, teacher_cache=str(kept), **kwargs)
+    assert score(log=lines.append) == out
+    assert lines[-1].endswith('teacher 0 read, 8 run')  # 4 photos at 2 sizes
+    real_translate = FrozenTeacher.translate
+    try:
+        FrozenTeacher.translate = lambda *a, **k: pytest.fail('the teacher ran')
+        assert score(log=lines.append) == out
+    finally:
+        FrozenTeacher.translate = real_translate
+    assert lines[-1].endswith('teacher 8 read, 0 run')
+
 
 def test_the_cache_keeps_the_teachers_features_of_the_whole_resized_photo(
         photos, vintage_teacher, tmp_path):

@@ -121,7 +121,10 @@ def _score_command(cfg_path: str, teacher: str, photos: str, num: int, sizes: Se
     def cmd(ckpt, out):
         return [sys.executable, 'tools/analysis_tools/score_against_teacher.py', cfg_path, ckpt,
                 '--teacher-ckpt', teacher, '--photos', osp.join(photos, 'test'), '--num',
-                str(num), '--sizes'] + [str(s) for s in sizes] + ['--json', out, '--grid', grid]
+                str(num), '--sizes'] + [str(s) for s in sizes] + [
+                    '--json', out, '--grid', grid,
+                    # every run is scored against the same teacher on the same photos
+                    '--teacher-cache', osp.join(osp.dirname(teacher), 'translations')]
     return cmd
 
 

@@ -10,8 +10,14 @@ photo's images against the teacher's (offline Inception, :mod:`reko_mm.evaluatio
 With two sizes or more it also scores the teacher against itself across resolutions: its
 translation at the smallest size against its translation at the largest downscaled (area), the
 closeness a student can hope for.
+
+With ``teacher_cache`` (a folder) the teacher's translations are kept there and read back by the
+next call, so scoring several students of one teacher runs the teacher once. They are 8-bit
+images (what the scores compare), named by the sha256 of the teacher file and of the photo and
+by the size, so a changed teacher or photo is translated again, never read stale.
 """
 import glob
+import os
 import os.path as osp
 import statistics
 import time
@@ -51,18 +57,54 @@ def translate_bgr(net, img: np.ndarray) -> np.ndarray:
     x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
     with torch.no_grad():
         y = net(x / 127.5 - 1)
-    return ((y[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round()
+    # laid out HWC in memory, as an image read from a file: NumPy's sums follow the layout
+    return np.ascontiguousarray(((y[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255)
+                                .round())
+
+
+class TeacherTranslations:
+    """The teacher's translations of photos at a size, kept in ``folder`` (None: not kept):
+    ``<folder>/<teacher sha256[:16]>/<size>/<photo sha256[:16]>.png``. A translation is
+    :func:`translate_bgr`'s output, whole numbers in [0, 255], so the 8-bit file holds it
+    exactly. ``hits`` / ``misses`` count what was read and what was translated."""
+
+    def __init__(self, translate, teacher_ckpt: str, folder: Optional[str] = None):
+        from ..utils.checkpoint import file_sha256
+        self.translate = translate
+        self.folder = folder and osp.join(folder, file_sha256(teacher_ckpt)[:16])
+        self.hits = self.misses = 0
+
+    def __call__(self, photo: np.ndarray, size: int, photo_sha: str) -> np.ndarray:
+        import cv2
+        path = self.folder and osp.join(self.folder, str(size), f'{photo_sha[:16]}.png')
+        if path and osp.isfile(path):
+            kept = cv2.imread(path, cv2.IMREAD_COLOR)
+            if kept is not None and kept.shape == photo.shape:
+                self.hits += 1
+                return kept.astype(np.float32)
+        self.misses += 1
+        out = self.translate(photo)
+        if path:
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            tmp = f'{path}.{os.getpid()}.partial.png'
+            if not cv2.imwrite(tmp, out.astype(np.uint8)):
+                raise OSError(f'could not write {tmp}')
+            os.replace(tmp, path)
+        return out
 
 
 def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, photos: str,
                            sizes: Sequence[int] = (256, 512), num: int = 200,
                            cfg_options: Optional[dict] = None, log=print,
-                           grid: Optional[str] = None, grid_rows: int = 6) -> Dict[str, dict]:
+                           grid: Optional[str] = None, grid_rows: int = 6,
+                           teacher_cache: Optional[str] = None) -> Dict[str, dict]:
     """Scores of the student in ``checkpoint`` (its config: a teacher-target one, or its plain
     student) against the teacher in ``teacher_ckpt`` on ``num`` images of ``photos`` (a folder;
     spread evenly over its sorted file names). ``grid``: also write photo | teacher | student of
-    ``grid_rows`` of them (spread evenly) at the smallest size to this image file. Returns
-    ``{str(size): {...}, 'teacher_across_sizes': {...}}``."""
+    ``grid_rows`` of them (spread evenly) at the smallest size to this image file.
+    ``teacher_cache``: a folder that keeps the teacher's translations for the next call
+    (:class:`TeacherTranslations`). Returns ``{str(size): {...}, 'teacher_across_sizes':
+    {...}}``."""
     import cv2
     from mmagic.evaluation.metrics.ssim import ssim
     from mmengine.registry import init_default_scope
@@ -87,6 +129,10 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
     if not files:
         raise FileNotFoundError(f'no photos in {photos}')
     inception = load_inception()
+    from ..utils.checkpoint import file_sha256
+    teacher_of = TeacherTranslations(
+        lambda photo: translate_bgr(lambda x: teacher.translate(domain, x, exact=True), photo),
+        teacher_ckpt, teacher_cache)
 
     def features(imgs):  # BGR -> RGB for Inception
         x = torch.from_numpy(np.stack(imgs)[..., ::-1].copy()).permute(0, 3, 1, 2)
@@ -98,10 +144,11 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
     start = time.time()
     for i, f in enumerate(files):
         original = cv2.imread(f)
+        photo_sha = file_sha256(f) if teacher_cache else ''
         outs = {}
         for s in sizes:
             photo = square(original, s)
-            t = translate_bgr(lambda x: teacher.translate(domain, x, exact=True), photo)
+            t = teacher_of(photo, s, photo_sha)
             y = translate_bgr(student, photo)
             outs[s] = t
             photo = photo.astype(np.float32)
@@ -118,8 +165,10 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
                                ssim=float(ssim(outs[small], down, input_order='HWC'))))
         if (i + 1) % 25 == 0 or i + 1 == len(files):
             done = time.time() - start
+            kept = f', teacher {teacher_of.hits} read, {teacher_of.misses} run' \
+                if teacher_cache else ''
             log(f'  [{i + 1}/{len(files)}] {done:.0f} s, about '
-                f'{done / (i + 1) * (len(files) - i - 1):.0f} s left')
+                f'{done / (i + 1) * (len(files) - i - 1):.0f} s left{kept}')
     if grid:
         small = images[min(sizes)]
         picks = spread(len(files), grid_rows)

@@ -4,7 +4,7 @@
         configs/reko/vintagify/vintagify_7x_nokd_fast.py work_dirs/x/iter_5000.pth \
         --teacher-ckpt checkpoints/vintagify_vintage.pth --photos data/photos/test \
         [--sizes 256 512] [--num 200] [--json scores.json] [--grid side_by_side.jpg]
-        [--cfg-options ...]
+        [--teacher-cache work_dirs/teacher_translations] [--cfg-options ...]
 
 Per size: PSNR / SSIM / KID of the student's images to the teacher's, and of the unchanged photo
 (the bar to pass); and the teacher against itself across the sizes. What it does:
@@ -30,11 +30,14 @@ def main():
     parser.add_argument('--json', help='also write the scores to this JSON file')
     parser.add_argument('--grid', help='also write photo | teacher | student of 6 of the photos, '
                         'at the smallest size, to this image file')
+    parser.add_argument('--teacher-cache', help="a folder that keeps the teacher's translations "
+                        'for the next student scored against the same teacher and photos')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     out = scores_against_teacher(args.config, args.checkpoint, args.teacher_ckpt, args.photos,
                                  args.sizes, args.num, args.cfg_options,
-                                 log=lambda line: print(line, flush=True), grid=args.grid)
+                                 log=lambda line: print(line, flush=True), grid=args.grid,
+                                 teacher_cache=args.teacher_cache)
     print('| size | images | student PSNR | SSIM | KID | unchanged photo PSNR | SSIM | KID |')
     print('|---|---|---|---|---|---|---|---|')
     for size in args.sizes:
