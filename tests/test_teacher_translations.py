@@ -205,6 +205,9 @@ def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_tea
     finally:
         FrozenTeacher.translate = real_translate
     assert lines[-1].endswith('teacher 8 read, 0 run')
+    from reko_mm.benchmarks.teacher_scores import TeacherTranslations
+    with pytest.raises(NotADirectoryError, match='is a file; give a folder'):
+        TeacherTranslations(None, teacher, str(tmp_path / 'same.pth'))
 
 
 def test_the_cache_keeps_the_teachers_features_of_the_whole_resized_photo(

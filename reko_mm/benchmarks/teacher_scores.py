@@ -70,6 +70,9 @@ class TeacherTranslations:
 
     def __init__(self, translate, teacher_ckpt: str, folder: Optional[str] = None):
         from ..utils.checkpoint import file_sha256
+        if folder and osp.exists(folder) and not osp.isdir(folder):
+            raise NotADirectoryError(f"the teacher's translations are kept in a folder: {folder} "
+                                     'is a file; give a folder (it is made where missing)')
         self.translate = translate
         self.folder = folder and osp.join(folder, file_sha256(teacher_ckpt)[:16])
         self.hits = self.misses = 0
