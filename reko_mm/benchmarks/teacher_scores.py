@@ -88,11 +88,9 @@ class TeacherTranslations:
         self.misses += 1
         out = self.translate(photo)
         if path:
+            from ..datasets.teacher_translations import atomic_write_png
             os.makedirs(osp.dirname(path), exist_ok=True)
-            tmp = f'{path}.{os.getpid()}.partial.png'
-            if not cv2.imwrite(tmp, out.astype(np.uint8)):
-                raise OSError(f'could not write {tmp}')
-            os.replace(tmp, path)
+            atomic_write_png(path, out.astype(np.uint8))
         return out
 
 

@@ -229,9 +229,11 @@ def feature_shapes(generator, layers: Sequence[str], probe: int = 256) -> Dict[s
             r.remove()
 
 
-def _atomic_write_png(path: str, img) -> None:
+def atomic_write_png(path: str, img) -> None:
+    """Write ``img`` to ``path`` through a file of this process, renamed: a reader never sees a
+    half-written image, and two writers never share the temporary file."""
     import cv2
-    tmp = path + '.partial.png'
+    tmp = f'{path}.{os.getpid()}.partial.png'
     if not cv2.imwrite(tmp, img):
         raise OSError(f'could not write {tmp}')
     os.replace(tmp, path)
@@ -365,8 +367,8 @@ def build_teacher_translations(cfg, log=print) -> dict:
         sample = sample.split()[0] if hasattr(sample, 'split') else sample[0]
         out = model.data_preprocessor.destruct(out[0].cpu(), sample, f'img_{target}')
         out = out.round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
-        _atomic_write_png(photo_png, photo)
-        _atomic_write_png(target_png, np.ascontiguousarray(out))
+        atomic_write_png(photo_png, photo)
+        atomic_write_png(target_png, np.ascontiguousarray(out))
         entries[name] = dict(sha256=sha, source=osp.abspath(path), shape=[h, w], mirrored=mirror)
         built += 1
         done = time.time() - start
