@@ -106,6 +106,7 @@ def test_compress_runs_every_step_and_reports_the_runs_figures(compressed):
     # report.html: the same numbers, the images embedded (one self-contained file)
     html = open(osp.join(work, 'report.html')).read()
     assert f"{f['scores']['psnr']:.2f}" in html and f"{f['scores']['identity_psnr']:.2f}" in html
+    assert f"<td>{f['scores']['detail']:.2f}</td></tr>" in html
     assert html.count('src="data:image/') == 2
     assert 'python tools/compress.py' in html and 'tools/train.py' in html
 

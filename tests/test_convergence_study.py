@@ -1,6 +1,7 @@
 """reko_mm.benchmarks.convergence: the study's runs are the shipped fast configs with the arm's
 terms, it trains, scores and reports end to end on a tiny set, and a second invocation reuses
 every finished run."""
+import glob
 import json
 import os
 import os.path as osp
@@ -127,6 +128,14 @@ def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp
     text = open(work / 'results.md').read()
     assert '| teacher-target baseline |' in text and '| + ReKo |' in text
     assert 'PSNR 48' in text and 'nokd seed 1' in text
+    for r in runs.values():  # the validation peak: kept, and in the report
+        step, peak = max(convergence.curve_of(r, 'teacher/psnr'), key=lambda p: p[1])
+        assert glob.glob(osp.join(r['work'], 'best_*.pth')) == \
+            [osp.join(r['work'], f'best_teacher_psnr_iter_{step}.pth')]
+        assert f'| {peak:.2f} ({step}) |' in text
+        detail = r['metrics']['32']['detail']  # the student's fine detail over the teacher's
+        assert 0 < detail and f'| {convergence.trend(r["last_share_gain"])} | {detail:.2f} |' \
+            in text
     grid = cv2.imread(str(work / 'samples_7x.png'))
     assert grid.shape[1] == 4 * 32  # photo | teacher | baseline | ReKo
     assert json.load(open(work / 'results.json'))['runs'][1]['arm'] == 'reko'

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from reko_mm.datasets import StaleCacheError, build_teacher_translations
+from conftest import run_tool
 # the photo and teacher fixtures of test_distil_your_model, shared (hence F811 below)
 from test_distil_your_model import photos, run, vintage_teacher, vintagify_cfg  # noqa: F401
 
@@ -186,6 +187,7 @@ def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_tea
         # KID is an unbiased estimate over random subsets: noisy on 4 images, finite
         assert np.isfinite(out[size]['kid']) and np.isfinite(out[size]['identity_kid'])
         assert out[size]['identity_psnr'] < 40
+        assert out[size]['detail'] == 1.0  # the teacher's own images
     assert 0 < out['teacher_across_sizes']['psnr'] < 90
 
     # the teacher's translations kept for the next student: the same scores, the teacher not run
@@ -205,9 +207,42 @@ def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_tea
     finally:
         FrozenTeacher.translate = real_translate
     assert lines[-1].endswith('teacher 8 read, 0 run')
+    # zoomed: each tile is the centre half of the image, every pixel a 2x2 square
+    assert score(log=lines.append, grid=str(tmp_path / 'zoom.png'), grid_rows=3,
+                 grid_zoom=2) == out
+    zoom = cv2.imread(str(tmp_path / 'zoom.png'))
+    assert zoom.shape == grid.shape
+    for col in range(3):
+        assert np.array_equal(zoom[32:64, 32 * col:32 * col + 32], np.repeat(np.repeat(
+            grid[32 + 8:32 + 24, 32 * col + 8:32 * col + 24], 2, 0), 2, 1))
+    with pytest.raises(ValueError, match='grid_zoom is a whole number from 1, got 0'):
+        score(log=lines.append, grid=str(tmp_path / 'zoom.png'), grid_zoom=0)
     from reko_mm.benchmarks.teacher_scores import TeacherTranslations
     with pytest.raises(NotADirectoryError, match='is a file; give a folder'):
         TeacherTranslations(None, teacher, str(tmp_path / 'same.pth'))
+
+
+def test_a_zoom_without_a_picture_is_refused():
+    proc = run_tool(['tools/analysis_tools/score_against_teacher.py', 'cfg.py', 'ckpt.pth',
+                     '--teacher-ckpt', 't.pth', '--photos', 'photos', '--zoom', '4'],
+                    check=False, timeout=300)
+    assert proc.returncode == 2
+    assert '--zoom enlarges the side-by-side picture: give --grid FILE too' in proc.stdout
+
+
+def test_detail_is_smaller_for_a_smoother_image_and_larger_for_a_grainier_one():
+    """The scores' detail: a blurred image carries less, the same image with grain more, a flat
+    one none; the colour channels count through the grey image, so a hue alone carries none."""
+    import cv2
+    from reko_mm.benchmarks.teacher_scores import detail
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:64, :64]
+    img = np.repeat((127 + 60 * np.sin(xx / 3.0) * np.cos(yy / 5.0))[..., None], 3, 2)
+    blurred = cv2.GaussianBlur(img, (0, 0), 1.5)
+    grainy = np.clip(img + rng.normal(0, 8, img.shape), 0, 255)
+    assert detail(blurred) < detail(img) < detail(grainy)
+    assert detail(np.full((64, 64, 3), 90.0)) == 0
+    assert detail(np.concatenate([np.full((64, 64, 1), c) for c in (10, 200, 60)], 2)) == 0
 
 
 def test_the_cache_keeps_the_teachers_features_of_the_whole_resized_photo(

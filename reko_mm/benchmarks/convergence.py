@@ -75,6 +75,10 @@ def study_config(width: str, arm: str, seed: int, work: str, size: int = 256,
         'param_scheduler.begin': iters // 2, 'param_scheduler.end': iters,
         'default_hooks.checkpoint.interval': eval_interval,
         'default_hooks.checkpoint.max_keep_ckpts': 2,
+        # the validation peak is kept too (best_teacher_psnr_iter_<N>.pth); runs are scored at
+        # their last step, on equal terms
+        'default_hooks.checkpoint.save_best': 'teacher/psnr',
+        'default_hooks.checkpoint.rule': 'greater',
         'randomness.seed': seed}
     if size != cfg.size:
         budget['train_dataloader.dataset.pipeline'] = sized_pipeline(
@@ -275,16 +279,21 @@ def report(results: dict, work_dir: str, commands: List[str]) -> str:
         lines += [f'## {width} student', '',
                   arm_table(arms, _score(s0, 'psnr'), f'PSNR {s0} (dB)', extra=extra,
                             names={a: NAMES.get(a, a) for a in arms}, fmt='.3f'),
-                  '| run | last validation PSNR (dB) | gained since (step) | trend | '
-                  'training time (min) |', '|---|---|---|---|---|']
+                  '| run | last validation PSNR (dB) | peak (step) | gained since (step) | trend | '
+                  f'detail {s0} | training time (min) |', '|---|---|---|---|---|---|---|']
         for arm, rs in arms.items():
             for r in rs:
                 curve = curve_of(r, 'teacher/psnr')
                 gain, secs = r['last_share_gain'], r.get('train_seconds')
+                peak = max(curve, key=lambda p: p[1]) if curve else None
                 lines.append(' | '.join([
                     f'| {arm} seed {r["seed"]}', f'{curve[-1][1]:.2f}' if curve else '-',
+                    f'{peak[1]:.2f} ({peak[0]})' if peak else '-',
                     '-' if gain is None else f'{gain:+.2f} ({r["gain_since"]})',
                     '-' if gain is None else trend(gain),
+                    # scored before the detail was measured: '-'
+                    f'{r["metrics"][str(s0)]["detail"]:.2f}' if 'detail' in
+                    r['metrics'][str(s0)] else '-',
                     f'{secs / 60:.1f} |' if secs else '- |']))
         panels = [(f'{width}: validation PSNR to the teacher, per seed',
                    {f'{NAMES.get(a, a)} seed {r["seed"]}': curve_of(r, 'teacher/psnr')
@@ -292,7 +301,11 @@ def report(results: dict, work_dir: str, commands: List[str]) -> str:
         curves = curve_plot(panels, 'PSNR (dB)', osp.join(work_dir, f'curves_{width}.png'))
         lines += ['', f'Trend: the gain from the last validation at or before '
                   f'{100 - 100 * FLAT_SHARE:.0f} % of the run to its end; flat under '
-                  f'{FLAT_DB} dB either way.', '', f'Curves: {curves}', '']
+                  f'{FLAT_DB} dB either way. Peak: the best validation, its checkpoint kept as '
+                  f'best_teacher_psnr_iter_<step>.pth. Detail: the fine detail of the last '
+                  f'checkpoint\'s images over the teacher\'s at {s0}x{s0} (mean absolute '
+                  'Laplacian; under 1 smoother than the teacher, over 1 grainier).', '',
+                  f'Curves: {curves}', '']
         grid = samples(arms, osp.join(work_dir, f'samples_{width}.png'))
         if grid:
             lines += [f'photo | teacher | {" | ".join(NAMES.get(a, a) for a in arms)} '

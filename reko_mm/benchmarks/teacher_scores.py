@@ -51,6 +51,23 @@ def psnr8(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255**2 / max(float(((a - b)**2).mean()), 1e-10)))
 
 
+def detail(img: np.ndarray) -> float:
+    """The fine detail of a BGR image in [0, 255] (edges, texture, grain): the mean absolute
+    Laplacian of its grey image."""
+    import cv2
+    grey = cv2.cvtColor(np.asarray(img, np.float32), cv2.COLOR_BGR2GRAY)
+    return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean())
+
+
+def zoomed(img: np.ndarray, zoom: int) -> np.ndarray:
+    """The centre of ``img``, 1/``zoom`` of its side, enlarged ``zoom`` times (nearest
+    neighbour, so that every pixel shows as a square)."""
+    h, w = img.shape[:2]
+    ch, cw = max(1, h // zoom), max(1, w // zoom)
+    y, x = (h - ch) // 2, (w - cw) // 2
+    return np.repeat(np.repeat(img[y:y + ch, x:x + cw], zoom, 0), zoom, 1)
+
+
 def translate_bgr(net, img: np.ndarray) -> np.ndarray:
     """``net`` (a generator taking [-1, 1], BGR as reko-mm's imported teachers and their
     students) on a BGR uint8 image: BGR float in [0, 255], rounded to 8 bits."""
@@ -98,14 +115,19 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
                            sizes: Sequence[int] = (256, 512), num: int = 200,
                            cfg_options: Optional[dict] = None, log=print,
                            grid: Optional[str] = None, grid_rows: int = 6,
-                           teacher_cache: Optional[str] = None) -> Dict[str, dict]:
+                           teacher_cache: Optional[str] = None,
+                           grid_zoom: int = 1) -> Dict[str, dict]:
     """Scores of the student in ``checkpoint`` (its config: a teacher-target one, or its plain
     student) against the teacher in ``teacher_ckpt`` on ``num`` images of ``photos`` (a folder;
     spread evenly over its sorted file names). ``grid``: also write photo | teacher | student of
-    ``grid_rows`` of them (spread evenly) at the smallest size to this image file.
+    ``grid_rows`` of them (spread evenly) at the smallest size to this image file;
+    ``grid_zoom`` > 1: each image's centre, 1/``grid_zoom`` of its side, enlarged that many times
+    (nearest neighbour), so that texture, grain and checkerboards show.
     ``teacher_cache``: a folder that keeps the teacher's translations for the next call
     (:class:`TeacherTranslations`). Returns ``{str(size): {...}, 'teacher_across_sizes':
-    {...}}``."""
+    {...}}``; per size the means of ``psnr``, ``ssim``, ``kid`` and ``detail`` (the student's
+    fine detail, :func:`detail`, over the teacher's: under 1 smoother than the teacher, over 1
+    grainier), and the same of the unchanged photo (``identity_*``)."""
     import cv2
     from mmagic.evaluation.metrics.ssim import ssim
     from mmengine.registry import init_default_scope
@@ -116,6 +138,8 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
     from ..evaluation.metrics import kernel_inception_distance
     from ..models import FrozenTeacher, read_checkpoint
     from ..utils import load_checkpoint_strict, load_config
+    if int(grid_zoom) != grid_zoom or grid_zoom < 1:
+        raise ValueError(f'grid_zoom is a whole number from 1, got {grid_zoom!r}')
     cfg = student_config(load_config(config, cfg_options))
     init_default_scope('mmagic')
     model = MODELS.build(cfg.model)
@@ -156,7 +180,8 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
             rows[s].append(dict(
                 psnr=psnr8(y, t), ssim=float(ssim(y, t, input_order='HWC')),
                 identity_psnr=psnr8(photo, t),
-                identity_ssim=float(ssim(photo, t, input_order='HWC'))))
+                identity_ssim=float(ssim(photo, t, input_order='HWC')),
+                detail=detail(y), identity_detail=detail(photo), teacher_detail=detail(t)))
             for key, img in (('student', y), ('teacher', t), ('photo', photo)):
                 images[s][key].append(img.astype(np.uint8))
         if len(sizes) > 1:
@@ -174,10 +199,15 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
         small = images[min(sizes)]
         picks = spread(len(files), grid_rows)
         cv2.imwrite(grid, np.concatenate([np.concatenate(
-            [small[k][i] for k in ('photo', 'teacher', 'student')], axis=1) for i in picks]))
+            [zoomed(small[k][i], grid_zoom) for k in ('photo', 'teacher', 'student')], axis=1)
+            for i in picks]))
     out = {}
     for s in sizes:
         r = {k: statistics.mean(row[k] for row in rows[s]) for k in rows[s][0]}
+        # fine detail relative to the teacher's: under 1 smoother, over 1 grainier
+        teacher_detail = r.pop('teacher_detail')
+        for k in ('detail', 'identity_detail'):
+            r[k] /= teacher_detail
         teacher_feats = features(images[s]['teacher'])
         r['kid'] = kernel_inception_distance(teacher_feats, features(images[s]['student']))[0]
         r['identity_kid'] = kernel_inception_distance(teacher_feats,

@@ -61,11 +61,13 @@ def html_text(figures: dict, curve_png: str) -> str:
         (f"exported student: {ex['runtime']}, {ex['graph']} graph (ms, {f['threads']} "
          'threads)', '',
          f"{ex['median_ms']:.1f}", '')])
+    def detail(key):  # scored before the detail was measured: '-'
+        return f'{s[key]:.2f}' if key in s else '-'
     scores = _rows([
-        ('', 'PSNR (dB)', 'SSIM', 'KID'),
-        ('student', f"{s['psnr']:.2f}", f"{s['ssim']:.3f}", f"{s['kid']:.4f}"),
+        ('', 'PSNR (dB)', 'SSIM', 'KID', "detail (the teacher's: 1)"),
+        ('student', f"{s['psnr']:.2f}", f"{s['ssim']:.3f}", f"{s['kid']:.4f}", detail('detail')),
         ('the unchanged image', f"{s['identity_psnr']:.2f}", f"{s['identity_ssim']:.3f}",
-         f"{s['identity_kid']:.4f}")])
+         f"{s['identity_kid']:.4f}", detail('identity_detail'))])
     d = f['data']
     run = _rows([
         ('generator', f"{f['generator']} ({f['teacher']['description']})"),
@@ -102,6 +104,8 @@ pre {{ background: #f4f4f4; padding: 1em; white-space: pre-wrap; word-break: bre
  src="{_embed(f['grid'], 'image/jpeg')}">
 <h2>Scores against the teacher ({s['images']} held-out images, {size}x{size})</h2>
 <table id="scores">{scores}</table>
+<p>Detail: the fine detail (edges, texture, grain; mean absolute Laplacian) of the images over
+the teacher's. Under 1 the student is smoother than the teacher, over 1 grainier.</p>
 <h2>Size and speed</h2>
 <table id="sizes">{table}</table>
 <h2>Validation during training</h2>
