@@ -150,9 +150,14 @@ def test_the_study_trains_scores_reports_and_reuses(photos, vintage_teacher, tmp
     assert sum('done before, not repeated' in ln for ln in again) == 2
     assert [r['metrics'] for r in second['runs']] == [r['metrics'] for r in results['runs']]
 
-    # what a study stopped half-way has: the finished runs, and where the others stand
+    # what a study stopped half-way has: the finished runs, and where the others stand; a run
+    # without its peak's checkpoint (trained before runs kept it) says so
+    step, peak = max(convergence.curve_of(runs['nokd'], 'teacher/psnr'), key=lambda p: p[1])
+    os.remove(osp.join(runs['nokd']['work'], f'best_teacher_psnr_iter_{step}.pth'))
     so_far = []
     partial = study(so_far, arms=('nokd', 'reko', 'omgd'), report_only=True)
+    assert f'| nokd seed 1 | {runs["nokd"]["curve"][-1][1]["teacher/psnr"]:.2f} | ' \
+        f'{peak:.2f} ({step}, not kept) |' in open(work / 'results.md').read()
     assert not [ln for ln in so_far if ln.startswith('$ ')]
     assert [r['metrics'] for r in partial['runs']] == [r['metrics'] for r in results['runs']]
     assert '  7x_omgd_seed1: not started' in so_far

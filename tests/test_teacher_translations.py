@@ -1,6 +1,7 @@
 # ruff: noqa: F811
 """The teacher's translations computed once (``as_target='cached'``): what the cache holds, that
 the student trains on it without running the teacher, and that a stale cache is refused."""
+import glob
 import json
 import os
 import os.path as osp
@@ -207,6 +208,18 @@ def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_tea
     finally:
         FrozenTeacher.translate = real_translate
     assert lines[-1].endswith('teacher 8 read, 0 run')
+    # the unchanged photo's detail: the mean over the photos over the mean over the teacher's
+    from reko_mm.benchmarks.teacher_scores import IMAGE_SUFFIXES, detail, spread, square
+    from reko_mm.utils.checkpoint import file_sha256
+    files = sorted(f for f in glob.glob(osp.join(photos, 'train', '*'))
+                   if f.lower().endswith(IMAGE_SUFFIXES))
+    files = [files[i] for i in spread(len(files), 4)]
+    for size in (32, 48):
+        kept_at = kept / file_sha256(teacher)[:16] / str(size)
+        ratio = np.mean([detail(square(cv2.imread(f), size)) for f in files]) / np.mean(
+            [detail(cv2.imread(str(kept_at / f'{file_sha256(f)[:16]}.png'))) for f in files])
+        assert 0 < ratio != 1
+        assert out[str(size)]['identity_detail'] == pytest.approx(ratio, rel=1e-6)
     # zoomed: each tile is the centre half of the image, every pixel a 2x2 square
     assert score(log=lines.append, grid=str(tmp_path / 'zoom.png'), grid_rows=3,
                  grid_zoom=2) == out
@@ -222,17 +235,21 @@ def test_a_student_that_is_its_teacher_scores_as_the_teacher(photos, vintage_tea
         TeacherTranslations(None, teacher, str(tmp_path / 'same.pth'))
 
 
-def test_a_zoom_without_a_picture_is_refused():
-    proc = run_tool(['tools/analysis_tools/score_against_teacher.py', 'cfg.py', 'ckpt.pth',
-                     '--teacher-ckpt', 't.pth', '--photos', 'photos', '--zoom', '4'],
-                    check=False, timeout=300)
+def test_a_zoom_without_a_picture_or_below_1_is_refused():
+    args = ['tools/analysis_tools/score_against_teacher.py', 'cfg.py', 'ckpt.pth',
+            '--teacher-ckpt', 't.pth', '--photos', 'photos', '--zoom']
+    proc = run_tool(args + ['4'], check=False, timeout=300)
     assert proc.returncode == 2
     assert '--zoom enlarges the side-by-side picture: give --grid FILE too' in proc.stdout
+    proc = run_tool(args + ['0', '--grid', 'grid.png'], check=False, timeout=300)
+    assert proc.returncode == 2
+    assert '--zoom is a whole number from 1 (1: no zoom), got 0' in proc.stdout
 
 
 def test_detail_is_smaller_for_a_smoother_image_and_larger_for_a_grainier_one():
     """The scores' detail: a blurred image carries less, the same image with grain more, a flat
-    one none; the colour channels count through the grey image, so a hue alone carries none."""
+    one none; the colour channels count through the grey image, so an edge between two colours
+    of the same grey carries (almost) none and the same edge between two greys does."""
     import cv2
     from reko_mm.benchmarks.teacher_scores import detail
     rng = np.random.default_rng(0)
@@ -242,7 +259,12 @@ def test_detail_is_smaller_for_a_smoother_image_and_larger_for_a_grainier_one():
     grainy = np.clip(img + rng.normal(0, 8, img.shape), 0, 255)
     assert detail(blurred) < detail(img) < detail(grainy)
     assert detail(np.full((64, 64, 3), 90.0)) == 0
-    assert detail(np.concatenate([np.full((64, 64, 1), c) for c in (10, 200, 60)], 2)) == 0
+    # BGR (100, 100, 100) and (0, 100, 138.1...) are both grey 100 (0.114 B + 0.587 G + 0.299 R)
+    left, right = np.full((64, 32, 3), 100.0), np.zeros((64, 32, 3))
+    right[..., 1], right[..., 2] = 100, (100 - 0.587 * 100) / 0.299
+    hue_edge = np.concatenate([left, right], 1)
+    assert detail(hue_edge) < 1e-3
+    assert detail(np.concatenate([left, np.full((64, 32, 3), 140.0)], 1)) > 0.5
 
 
 def test_the_cache_keeps_the_teachers_features_of_the_whole_resized_photo(

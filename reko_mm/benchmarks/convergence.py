@@ -14,10 +14,12 @@ teacher. ``tools/benchmarks/convergence_study.py`` is its command line.
    partial ones resumed (an interrupted study loses at most one checkpoint interval of one
    run), stale ones refused;
 3. each last checkpoint scored with :func:`.teacher_scores.scores_against_teacher` at every
-   size: PSNR, SSIM, KID to the teacher beside the unchanged photo;
+   size: PSNR, SSIM, KID and fine detail to the teacher beside the unchanged photo's (each run
+   also keeps its best validation checkpoint, ``best_teacher_psnr_iter_<step>.pth``);
 4. ``results.md`` / ``results.json``: per width a table of the arms (mean +- std over seeds,
-   Welch's p against the baseline), whether each run's curve is flat (less than 0.1 dB gained
-   over its last 20 %), its training time, the curves, and photo | teacher | each arm.
+   Welch's p against the baseline), each run's peak validation, whether its curve is flat
+   (less than 0.1 dB gained over its last 20 %), its detail, its training time, the curves, and
+   photo | teacher | each arm.
 """
 import os
 import os.path as osp
@@ -286,9 +288,12 @@ def report(results: dict, work_dir: str, commands: List[str]) -> str:
                 curve = curve_of(r, 'teacher/psnr')
                 gain, secs = r['last_share_gain'], r.get('train_seconds')
                 peak = max(curve, key=lambda p: p[1]) if curve else None
+                # a run trained (or partly trained) without save_best may not have it
+                kept = peak and osp.exists(osp.join(r['work'],
+                                                    f'best_teacher_psnr_iter_{peak[0]}.pth'))
                 lines.append(' | '.join([
                     f'| {arm} seed {r["seed"]}', f'{curve[-1][1]:.2f}' if curve else '-',
-                    f'{peak[1]:.2f} ({peak[0]})' if peak else '-',
+                    f'{peak[1]:.2f} ({peak[0]}{"" if kept else ", not kept"})' if peak else '-',
                     '-' if gain is None else f'{gain:+.2f} ({r["gain_since"]})',
                     '-' if gain is None else trend(gain),
                     # scored before the detail was measured: '-'
@@ -301,10 +306,12 @@ def report(results: dict, work_dir: str, commands: List[str]) -> str:
         curves = curve_plot(panels, 'PSNR (dB)', osp.join(work_dir, f'curves_{width}.png'))
         lines += ['', f'Trend: the gain from the last validation at or before '
                   f'{100 - 100 * FLAT_SHARE:.0f} % of the run to its end; flat under '
-                  f'{FLAT_DB} dB either way. Peak: the best validation, its checkpoint kept as '
-                  f'best_teacher_psnr_iter_<step>.pth. Detail: the fine detail of the last '
+                  f'{FLAT_DB} dB either way. Peak: the best validation; its checkpoint is '
+                  'kept as best_teacher_psnr_iter_<step>.pth unless the cell says "not kept" '
+                  '(a run trained, or partly trained, before runs kept it). Detail: the fine '
+                  f'detail of any kind (edges, texture, grain, artefacts) of the last '
                   f'checkpoint\'s images over the teacher\'s at {s0}x{s0} (mean absolute '
-                  'Laplacian; under 1 smoother than the teacher, over 1 grainier).', '',
+                  'Laplacian; under 1 smoother than the teacher, over 1 more detailed).', '',
                   f'Curves: {curves}', '']
         grid = samples(arms, osp.join(work_dir, f'samples_{width}.png'))
         if grid:

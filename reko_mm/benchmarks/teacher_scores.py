@@ -52,8 +52,8 @@ def psnr8(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def detail(img: np.ndarray) -> float:
-    """The fine detail of a BGR image in [0, 255] (edges, texture, grain): the mean absolute
-    Laplacian of its grey image."""
+    """The fine detail of a BGR image in [0, 255], of any kind (edges, texture, grain,
+    artefacts): the mean absolute Laplacian of its grey image."""
     import cv2
     grey = cv2.cvtColor(np.asarray(img, np.float32), cv2.COLOR_BGR2GRAY)
     return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean())
@@ -125,9 +125,10 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
     (nearest neighbour), so that texture, grain and checkerboards show.
     ``teacher_cache``: a folder that keeps the teacher's translations for the next call
     (:class:`TeacherTranslations`). Returns ``{str(size): {...}, 'teacher_across_sizes':
-    {...}}``; per size the means of ``psnr``, ``ssim``, ``kid`` and ``detail`` (the student's
-    fine detail, :func:`detail`, over the teacher's: under 1 smoother than the teacher, over 1
-    grainier), and the same of the unchanged photo (``identity_*``)."""
+    {...}}``; per size the mean ``psnr`` and ``ssim`` over the photos, ``kid`` over all of
+    them, ``detail`` (the mean fine detail of the student's images, :func:`detail`, over the
+    mean of the teacher's: under 1 smoother than the teacher, over 1 more detailed), and the
+    same of the unchanged photo (``identity_*``)."""
     import cv2
     from mmagic.evaluation.metrics.ssim import ssim
     from mmengine.registry import init_default_scope

@@ -204,8 +204,10 @@ def compress(generator: str, data: str, work_dir: Optional[str] = None, ratio: s
                                      osp.join(photos, 'test'), sizes=[size], num=200,
                                      log=sub, grid=grid)[str(size)]
     sub(f"student {scores['psnr']:.2f} dB / SSIM {scores['ssim']:.3f} / KID "
-        f"{scores['kid']:.4f}; the unchanged image {scores['identity_psnr']:.2f} dB / "
-        f"{scores['identity_ssim']:.3f} / {scores['identity_kid']:.4f}")
+        f"{scores['kid']:.4f} / detail {scores['detail']:.2f}; the unchanged image "
+        f"{scores['identity_psnr']:.2f} dB / {scores['identity_ssim']:.3f} / "
+        f"{scores['identity_kid']:.4f} / {scores['identity_detail']:.2f} (detail: the teacher's "
+        'is 1)')
 
     stages.start('export', 'export the student in the fastest runtime here, and time it '
                            'beside the teacher')

@@ -8,7 +8,7 @@
 
 Per size: PSNR / SSIM / KID of the student's images to the teacher's, and of the unchanged photo
 (the bar to pass); the fine detail of each over the teacher's (mean absolute Laplacian: under 1
-smoother than the teacher, over 1 grainier); and the teacher against itself across the sizes.
+smoother than the teacher, over 1 more detailed); and the teacher against itself across the sizes.
 What it does: reko_mm/benchmarks/teacher_scores.py.
 """
 import argparse
@@ -38,6 +38,8 @@ def main():
                         'for the next student scored against the same teacher and photos')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
+    if args.zoom < 1:
+        parser.error(f'--zoom is a whole number from 1 (1: no zoom), got {args.zoom}')
     if args.zoom != 1 and not args.grid:
         parser.error('--zoom enlarges the side-by-side picture: give --grid FILE too')
     out = scores_against_teacher(args.config, args.checkpoint, args.teacher_ckpt, args.photos,
