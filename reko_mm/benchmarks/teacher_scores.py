@@ -205,7 +205,7 @@ def scores_against_teacher(config: str, checkpoint: str, teacher_ckpt: str, phot
     out = {}
     for s in sizes:
         r = {k: statistics.mean(row[k] for row in rows[s]) for k in rows[s][0]}
-        # fine detail relative to the teacher's: under 1 smoother, over 1 grainier
+        # fine detail relative to the teacher's: under 1 smoother, over 1 more detailed
         teacher_detail = r.pop('teacher_detail')
         for k in ('detail', 'identity_detail'):
             r[k] /= teacher_detail

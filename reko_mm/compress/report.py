@@ -104,8 +104,9 @@ pre {{ background: #f4f4f4; padding: 1em; white-space: pre-wrap; word-break: bre
  src="{_embed(f['grid'], 'image/jpeg')}">
 <h2>Scores against the teacher ({s['images']} held-out images, {size}x{size})</h2>
 <table id="scores">{scores}</table>
-<p>Detail: the fine detail (edges, texture, grain; mean absolute Laplacian) of the images over
-the teacher's. Under 1 the student is smoother than the teacher, over 1 grainier.</p>
+<p>Detail: the fine detail of any kind (edges, texture, grain, artefacts; mean absolute
+Laplacian) of the images over the teacher's. Under 1 the student is smoother than the teacher,
+over 1 more detailed; look at the picture for which kind.</p>
 <h2>Size and speed</h2>
 <table id="sizes">{table}</table>
 <h2>Validation during training</h2>
